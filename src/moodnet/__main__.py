@@ -1,0 +1,5 @@
+import sys
+
+from moodnet.cli import main
+
+sys.exit(main())

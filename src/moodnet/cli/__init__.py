@@ -1,0 +1,67 @@
+"""The ``moodnet`` command line: one module per subcommand, listed in ``SUBCOMMANDS``.
+
+Each subcommand module defines ``add_parser(subparsers) -> argparse.ArgumentParser`` which
+registers itself and sets ``func`` (``args -> exit code``). Heavy imports happen inside ``func``
+so that ``moodnet --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from moodnet import __version__
+from moodnet.errors import MoodnetError
+
+# subcommand name -> module under moodnet.cli
+SUBCOMMANDS: dict[str, str] = {
+    "data": "data_cmd",
+    "labels": "labels_cmd",
+    "extract": "extract_cmd",
+    "train": "train_cmd",
+    "evaluate": "evaluate_cmd",
+    "table": "table_cmd",
+    "predict": "predict_cmd",
+    "demo": "demo_cmd",
+    "serve": "serve_cmd",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moodnet",
+        description="Music mood on the valence/arousal plane from audio and lyrics.",
+    )
+    parser.add_argument("--version", action="version", version=f"moodnet {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMANDS.values():
+        try:
+            module = importlib.import_module(f"moodnet.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"moodnet.cli.{module_name}":
+                raise
+            continue  # subcommand not built yet
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MoodnetError as exc:
+        print(f"moodnet {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"moodnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

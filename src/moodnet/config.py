@@ -1,0 +1,114 @@
+"""Typed configuration: dataclasses read from and written to YAML, with dotted overrides.
+
+A config is a (possibly nested) dataclass. ``load_config(Cls, path, overrides=["a.b=3"])``
+reads YAML, applies ``key=value`` overrides (values parsed as YAML scalars) and builds the
+dataclass, rejecting unknown keys with a :class:`~moodnet.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from moodnet.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """Turn a config dataclass into plain YAML/JSON-able data (tuples become lists)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise ConfigError(f"not a config dataclass instance: {config!r}")
+    return _plain(dataclasses.asdict(config))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Build dataclass ``cls`` from a mapping, recursing into nested dataclass fields."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown key(s) {unknown}; known: {sorted(names)}")
+    kwargs = {key: _coerce(hints[key], value, f"{cls.__name__}.{key}") for key, value in data.items()}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{cls.__name__}: {exc}") from exc
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_dict(hint, value)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(args[0], value, where) if len(args) == 1 else value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        args = typing.get_args(hint)
+        inner = args[0] if args else Any
+        return tuple(_coerce(inner, v, where) for v in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is Path and isinstance(value, str):
+        return Path(value)
+    return value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides to nested ``data`` (in place) and return it."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} is not of the form key=value")
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {part!r} is not a section")
+        node[leaf] = yaml.safe_load(raw)
+    return data
+
+
+def load_config(
+    cls: type[T], path: str | Path | None = None, *, overrides: Iterable[str] = ()
+) -> T:
+    """Read YAML ``path`` (or start from defaults) into ``cls`` after applying overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML ({exc})") from exc
+        data = loaded or {}
+    return from_dict(cls, apply_overrides(data, overrides))
+
+
+def save_config(config: Any, path: str | Path) -> None:
+    """Write a config dataclass as YAML."""
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
