@@ -47,7 +47,9 @@ def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown key(s) {unknown}; known: {sorted(names)}")
-    kwargs = {key: _coerce(hints[key], value, f"{cls.__name__}.{key}") for key, value in data.items()}
+    kwargs = {
+        key: _coerce(hints[key], value, f"{cls.__name__}.{key}") for key, value in data.items()
+    }
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -66,8 +68,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
-        args = typing.get_args(hint)
-        inner = args[0] if args else Any
+        hint_args = typing.get_args(hint)
+        inner = hint_args[0] if hint_args else Any
         return tuple(_coerce(inner, v, where) for v in value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

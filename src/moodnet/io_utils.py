@@ -18,6 +18,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; written files are ordinary
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -38,3 +39,4 @@ def default_data_root() -> Path | None:
     """The shared data folder: ``$MOODNET_DATA`` if set, else None (callers must ask)."""
     value = os.environ.get("MOODNET_DATA")
     return Path(value).expanduser().resolve() if value else None
+
