@@ -1,0 +1,95 @@
+"""The input representation of musicnn (Pons & Serra 2019), in numpy (no torch, no librosa).
+
+musicnn's models were trained on 16 kHz mono audio turned into a mel spectrogram like
+``librosa.feature.melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96)``
+(centred periodic-Hann STFT, power 2, Slaney mel filterbank, ``htk=False``), stored as
+float16, then compressed with ``log10(10000 * mel + 1)``, and cut into non-overlapping
+patches of 187 frames (3 s). This module reproduces those steps; the log is taken in
+float32 (musicnn's own ``extractor`` computes it in float16, which overflows to ``inf`` for
+loud bins: ``10000 * mel`` exceeds 65504 when ``mel > 6.55``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moodnet.audio.features import FeatureConfig, mel_spectrogram
+from moodnet.errors import ParameterError
+
+MUSICNN_SAMPLE_RATE = 16000
+MUSICNN_N_FFT = 512
+MUSICNN_HOP_LENGTH = 256
+MUSICNN_N_MELS = 96
+MUSICNN_LOG_GAIN = 10000.0
+MUSICNN_PATCH_FRAMES = 187
+_FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+def musicnn_feature_config() -> FeatureConfig:
+    """The mel definition musicnn was trained with, as a :class:`FeatureConfig`."""
+    return FeatureConfig(
+        sample_rate=MUSICNN_SAMPLE_RATE,
+        n_fft=MUSICNN_N_FFT,
+        hop_length=MUSICNN_HOP_LENGTH,
+        n_mels=MUSICNN_N_MELS,
+        power=2.0,
+        log="log1p",
+        log_gain=MUSICNN_LOG_GAIN,
+    )
+
+
+def musicnn_log_mel(y: np.ndarray) -> np.ndarray:
+    """musicnn's log-compressed mel spectrogram of a 16 kHz signal, frames in rows.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float audio at 16 kHz, roughly in [-1, 1]
+
+    Returns
+    -------
+    mel : np.ndarray [shape=(1 + n // 256, 96)], float32, ``log10(10000 * mel + 1)`` of the
+        float16-rounded power mel spectrogram (0 for silence)
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size == 0:
+        raise ParameterError(f"expected a non-empty 1-D signal, got shape {y.shape}")
+    if not np.isfinite(y).all():
+        raise ParameterError("the signal contains NaN or infinite samples")
+    mel = mel_spectrogram(y, config=musicnn_feature_config())  # (96, T)
+    rounded = np.minimum(mel.T, _FLOAT16_MAX).astype(np.float16).astype(np.float32)
+    return np.log10(np.float32(MUSICNN_LOG_GAIN) * rounded + np.float32(1.0))
+
+
+def musicnn_patches(
+    mel: np.ndarray, *, patch_frames: int = MUSICNN_PATCH_FRAMES, hop_frames: int | None = None
+) -> np.ndarray:
+    """Cut a log-mel spectrogram into the model's input patches.
+
+    As in musicnn, patches start every ``hop_frames`` frames (default: ``patch_frames``, no
+    overlap) and an incomplete last patch is dropped. A spectrogram shorter than one patch
+    is repeated until it fills one (musicnn's training used this ``repeat-pad``).
+
+    Parameters
+    ----------
+    mel : np.ndarray [shape=(n_frames, n_mels)], from :func:`musicnn_log_mel`
+    patch_frames : frames per patch (187 = 3 s, the training length)
+    hop_frames : frames between patch starts; ``None`` means ``patch_frames``
+
+    Returns
+    -------
+    patches : np.ndarray [shape=(n_patches, patch_frames, n_mels)], float32,
+        ``n_patches = 1 + (n_frames - patch_frames) // hop_frames`` (at least 1)
+    """
+    mel = np.asarray(mel, dtype=np.float32)
+    if mel.ndim != 2 or mel.shape[0] == 0:
+        raise ParameterError(f"expected a (n_frames, n_mels) spectrogram, got shape {mel.shape}")
+    hop = patch_frames if hop_frames is None else hop_frames
+    if patch_frames <= 0 or hop <= 0:
+        raise ParameterError(
+            f"patch_frames={patch_frames} and hop_frames={hop_frames} must be positive"
+        )
+    if mel.shape[0] < patch_frames:
+        repeats = -(-patch_frames // mel.shape[0])
+        mel = np.tile(mel, (repeats, 1))[:patch_frames]
+    starts = range(0, mel.shape[0] - patch_frames + 1, hop)
+    return np.stack([mel[start : start + patch_frames] for start in starts])
