@@ -1,0 +1,223 @@
+"""Decoding: formats, sample rates, downmix, windows, and the errors users meet."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from moodnet.audio import audio_info, load_audio
+from moodnet.errors import AudioError, ParameterError
+
+SECONDS = 2.0
+
+
+def stereo_tones(sr: int, seconds: float = SECONDS) -> np.ndarray:
+    """(n, 2) float32: 440 Hz at 0.5 left, 660 Hz at 0.3 right."""
+    t = np.arange(round(seconds * sr)) / sr
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    right = 0.3 * np.sin(2 * np.pi * 660 * t)
+    return np.stack([left, right], axis=1).astype(np.float32)
+
+
+def write_m4a(source: Path, target: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(source), "-c:a", "aac", str(target)],
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("audio")
+    for sr in (8000, 22050, 44100, 48000):
+        sf.write(folder / f"tone_{sr}.wav", stereo_tones(sr), sr, subtype="FLOAT")
+    y = stereo_tones(44100)
+    sf.write(folder / "tone.flac", y, 44100)
+    sf.write(folder / "tone.ogg", y, 44100, format="OGG", subtype="VORBIS")
+    sf.write(folder / "tone.mp3", y, 44100, format="MP3", subtype="MPEG_LAYER_III")
+    sf.write(folder / "tone.opus", stereo_tones(48000), 48000, format="OGG", subtype="OPUS")
+    if shutil.which("ffmpeg"):
+        write_m4a(folder / "tone_44100.wav", folder / "tone.m4a")
+    return folder
+
+
+LOSSY = ["tone.ogg", "tone.mp3", "tone.opus", "tone.m4a"]
+
+
+def existing(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.exists():
+        pytest.skip(f"{name} not generated (ffmpeg missing)")
+    return path
+
+
+@pytest.mark.parametrize("sr", [8000, 22050, 44100, 48000])
+@pytest.mark.parametrize("target", [None, 16000, 22050])
+def test_wav_length_and_rate(audio_dir: Path, sr: int, target: int | None) -> None:
+    y = load_audio(audio_dir / f"tone_{sr}.wav", sr=target)
+    rate = sr if target is None else target
+    assert y.dtype == np.float32
+    assert y.shape == (round(SECONDS * rate),)
+
+
+@pytest.mark.parametrize("name", ["tone.flac", *LOSSY])
+def test_compressed_formats_decode_to_the_right_length(audio_dir: Path, name: str) -> None:
+    y = load_audio(existing(audio_dir, name), sr=22050, mono=False)
+    assert y.shape[0] == 2
+    assert abs(y.shape[1] / 22050 - SECONDS) < 0.05
+
+
+@pytest.mark.parametrize("name", ["tone_44100.wav", "tone.flac", *LOSSY])
+def test_decoded_tone_has_the_right_pitch(audio_dir: Path, name: str) -> None:
+    left = load_audio(existing(audio_dir, name), sr=22050, mono=False)[0]
+    spectrum = np.abs(np.fft.rfft(left * np.hanning(left.size)))
+    peak_hz = np.argmax(spectrum) * 22050 / left.size
+    assert abs(peak_hz - 440) < 2
+
+
+def test_flac_is_lossless(audio_dir: Path) -> None:
+    y = load_audio(audio_dir / "tone.flac", sr=None, mono=False)
+    np.testing.assert_allclose(y, stereo_tones(44100).T, atol=1 / 2**15)
+
+
+@pytest.mark.parametrize("name", ["tone_44100.wav", "tone.mp3", "tone.ogg"])
+def test_downmix_is_the_mean_of_channels(audio_dir: Path, name: str) -> None:
+    stereo = load_audio(audio_dir / name, sr=None, mono=False)
+    mono = load_audio(audio_dir / name, sr=None, mono=True)
+    np.testing.assert_allclose(mono, stereo.mean(axis=0), atol=1e-7)
+
+
+def test_downmix_is_not_the_plus_3db_ffmpeg_mono(audio_dir: Path) -> None:
+    mono = load_audio(audio_dir / "tone_44100.wav", sr=None)
+    expected = stereo_tones(44100).mean(axis=1)
+    np.testing.assert_allclose(mono, expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["tone_44100.wav", "tone.flac", *LOSSY])
+def test_offset_and_duration_read_the_same_samples_as_a_full_decode(
+    audio_dir: Path, name: str
+) -> None:
+    path = existing(audio_dir, name)
+    rate = audio_info(path).sample_rate
+    full = load_audio(path, sr=None, mono=False)
+    window = load_audio(path, sr=None, mono=False, offset=0.7, duration=0.6)
+    assert window.shape[1] == round(0.6 * rate)
+    start = round(0.7 * rate)
+    np.testing.assert_allclose(window, full[:, start : start + window.shape[1]], atol=1e-4)
+
+
+def test_window_past_the_end_is_an_error(audio_dir: Path) -> None:
+    with pytest.raises(AudioError, match=r"tone_22050\.wav"):
+        load_audio(audio_dir / "tone_22050.wav", offset=5.0)
+
+
+def test_audio_info_reads_the_header(audio_dir: Path) -> None:
+    info = audio_info(audio_dir / "tone_48000.wav")
+    assert (info.sample_rate, info.channels) == (48000, 2)
+    assert info.duration == pytest.approx(SECONDS)
+    assert audio_info(audio_dir / "tone.mp3").duration == pytest.approx(SECONDS, abs=0.05)
+
+
+def test_unknown_extension_goes_through_ffmpeg(audio_dir: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "tone.audiofile"
+    shutil.copy(audio_dir / "tone.mp3", odd)
+    np.testing.assert_allclose(load_audio(odd), load_audio(audio_dir / "tone.mp3"), atol=1e-4)
+
+
+def test_wrong_extension_falls_back_to_the_other_decoder(audio_dir: Path, tmp_path: Path) -> None:
+    disguised = tmp_path / "really_aac.flac"
+    shutil.copy(existing(audio_dir, "tone.m4a"), disguised)
+    np.testing.assert_array_equal(load_audio(disguised), load_audio(audio_dir / "tone.m4a"))
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def write_wav(path: Path, data: np.ndarray, sr: int = 22050) -> Path:
+    sf.write(path, data, sr, subtype="FLOAT")
+    return path
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match=r"nothing\.mp3: file not found"):
+        load_audio(tmp_path / "nothing.mp3")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.touch()
+    with pytest.raises(AudioError, match=r"empty\.wav: is empty"):
+        load_audio(empty)
+
+
+def test_text_renamed_mp3(tmp_path: Path) -> None:
+    fake = tmp_path / "lyrics.mp3"
+    fake.write_text("this is not audio\n" * 50)
+    with pytest.raises(AudioError, match=r"lyrics\.mp3: does not decode"):
+        load_audio(fake)
+
+
+def test_folder_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="is not a file"):
+        load_audio(tmp_path)
+
+
+@pytest.mark.parametrize("level", [0.0, 1e-6])
+def test_silent_file(tmp_path: Path, level: float) -> None:
+    path = write_wav(tmp_path / "silence.wav", np.full(22050, level, np.float32))
+    with pytest.raises(AudioError, match=r"silence\.wav: is silent"):
+        load_audio(path)
+
+
+def test_quiet_but_audible_file_is_accepted(tmp_path: Path) -> None:
+    quiet = 1e-3 * stereo_tones(22050)[:, 0]
+    assert load_audio(write_wav(tmp_path / "quiet.wav", quiet)).size == quiet.size
+
+
+def test_too_short(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "blip.wav", stereo_tones(22050, 0.2))
+    with pytest.raises(AudioError, match=r"blip\.wav: is 0\.20 s long"):
+        load_audio(path)
+    assert load_audio(path, min_duration=0.1).size == round(0.2 * 22050)
+
+
+def test_sample_rate_out_of_range(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "low.wav", stereo_tones(2000), sr=2000)
+    with pytest.raises(AudioError, match=r"low\.wav: sample rate 2000 Hz"):
+        load_audio(path)
+
+
+def test_too_many_channels(tmp_path: Path) -> None:
+    data = np.tile(stereo_tones(8000)[:, :1], (1, 10))
+    path = write_wav(tmp_path / "many.wav", data, sr=8000)
+    with pytest.raises(AudioError, match=r"many\.wav: has 10 channels"):
+        load_audio(path)
+
+
+def test_non_finite_samples(tmp_path: Path) -> None:
+    data = stereo_tones(22050)[:, 0].copy()
+    data[100] = np.nan
+    path = write_wav(tmp_path / "nan.wav", data)
+    with pytest.raises(AudioError, match=r"nan\.wav: contains non-finite"):
+        load_audio(path)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"sr": 100}, {"sr": 10**6}, {"offset": -1.0}, {"duration": 0.0}, {"min_duration": -1}],
+)
+def test_bad_arguments(audio_dir: Path, kwargs: dict[str, float]) -> None:
+    with pytest.raises(ParameterError):
+        load_audio(audio_dir / "tone_22050.wav", **kwargs)  # type: ignore[arg-type]
+
+
+def test_audio_info_errors_name_the_file(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.ogg"
+    fake.write_text("not audio at all")
+    with pytest.raises(AudioError, match=r"notes\.ogg"):
+        audio_info(fake)
