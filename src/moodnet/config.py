@@ -71,8 +71,11 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         hint_args = typing.get_args(hint)
         inner = hint_args[0] if hint_args else Any
         return tuple(_coerce(inner, v, where) for v in value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if hint is float and isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return float(value)  # YAML 1.1 reads "1e-3" as a string
+        except ValueError as exc:
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from exc
     if hint is Path and isinstance(value, str):
         return Path(value)
     return value

@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MoodnetError as exc:
         print(f"moodnet {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"moodnet {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,95 @@
+"""The hyper-parameters of every model, as one dataclass stored in the checkpoint.
+
+Loading a checkpoint rebuilds the model from this config alone (nanoGPT style). The data-
+dependent fields (``task``, ``n_classes``, ``n_mels``, ``vocab_size``, ``embed_dim``) are
+filled by the training glue from the data; the rest are architectural choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moodnet.errors import ConfigError
+
+TASKS = ("va", "classes", "multitask")
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of one model.
+
+    Attributes
+    ----------
+    name : key of :data:`moodnet.models.MODELS`
+    task : ``va`` (valence, arousal regression), ``classes`` (K-way logits) or ``multitask``
+    n_classes : K for ``classes`` / ``multitask``
+    n_mels : mel bands of the input, (B, n_mels, T)
+    n_frames : frames the paper ConvNet sees (its dense layer is sized for it); longer inputs
+        are cropped (at random in training when ``random_crop``, else the centre), shorter
+        ones zero-padded at the end (after normalisation)
+    random_crop : crop a random window in training instead of the start
+    dropout : dropout before every head and dense layer
+    audio_channels, audio_kernel, audio_pool, audio_hidden : paper ConvNet (32, 16), 8, 4, 64
+    chunk_frames : frames per chunk of the short-chunk CNN (128 frames ≈ 3 s at 43 frames/s)
+    chunk_channels : channels of its 3x3 conv blocks (each followed by 2x2 max-pooling)
+    vocab_size, embed_dim, pad_id : word-embedding table; its rows are set from a given matrix
+    freeze_embedding : keep the given word vectors fixed
+    lyrics_channels, lyrics_kernel, lyrics_pool, lstm_hidden : lyrics CNN 16, 2, 2, 40
+    bag_hidden : hidden units of the bag-of-embeddings MLP
+    audio_model, lyrics_model : branch models of the fusion models
+    fusion_hidden : dense layer after the concatenated branch features (paper: 100)
+    modality_dropout : probability of hiding a track's lyrics in training (fusion models)
+    late_weight : weight of the audio branch in late fusion (lyrics get 1 - weight)
+    """
+
+    name: str = "paper_audio"
+    task: str = "va"
+    n_classes: int = 0
+    n_mels: int = 40
+    n_frames: int = 1292
+    random_crop: bool = True
+    dropout: float = 0.0
+    audio_channels: tuple[int, ...] = (32, 16)
+    audio_kernel: int = 8
+    audio_pool: int = 4
+    audio_hidden: int = 64
+    chunk_frames: int = 128
+    chunk_channels: tuple[int, ...] = (16, 32, 64, 64)
+    vocab_size: int = 2
+    embed_dim: int = 50
+    pad_id: int = 0
+    freeze_embedding: bool = True
+    lyrics_channels: int = 16
+    lyrics_kernel: int = 2
+    lyrics_pool: int = 2
+    lstm_hidden: int = 40
+    bag_hidden: int = 64
+    audio_model: str = "paper_audio"
+    lyrics_model: str = "lyrics_cnn"
+    fusion_hidden: int = 100
+    modality_dropout: float = 0.0
+    late_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ConfigError(f"ModelConfig.task: {self.task!r} is not one of {TASKS}")
+        if self.task != "va" and self.n_classes < 2:
+            raise ConfigError(f"ModelConfig: task {self.task!r} needs n_classes >= 2")
+        if len(self.audio_channels) != 2:
+            raise ConfigError("ModelConfig.audio_channels: the paper ConvNet has two layers")
+        for name in ("dropout", "modality_dropout", "late_weight"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"ModelConfig.{name}: {value} is not in [0, 1]")
+        positive = ("n_mels", "n_frames", "chunk_frames", "vocab_size", "embed_dim")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"ModelConfig.{name}: must be >= 1")
+
+    @property
+    def has_va(self) -> bool:
+        return self.task in ("va", "multitask")
+
+    @property
+    def has_classes(self) -> bool:
+        return self.task in ("classes", "multitask")

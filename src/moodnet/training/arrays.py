@@ -1,0 +1,259 @@
+"""In-memory datasets as arrays, minibatches, augmentation and batched prediction.
+
+The training core works on :class:`ArrayData` only; :mod:`moodnet.training.data` builds it
+from manifests and feature caches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from moodnet.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from moodnet.training.config import AugmentConfig
+
+
+@dataclass
+class ArrayData:
+    """N tracks as arrays.
+
+    Attributes
+    ----------
+    mel : np.ndarray [shape=(N, n_mels, T)], float32 raw log-mel, or None (lyrics-only)
+    tokens : np.ndarray [shape=(N, L)], int64 word ids (0 = padding), or None (audio-only)
+    has_lyrics : np.ndarray [shape=(N,)], bool
+    va : np.ndarray [shape=(N, 2)], float32 (valence, arousal) targets, or None
+    classes : np.ndarray [shape=(N,)], int64 class ids, or None
+    ids : N track ids
+    """
+
+    mel: np.ndarray | None = None
+    tokens: np.ndarray | None = None
+    has_lyrics: np.ndarray | None = None
+    va: np.ndarray | None = None
+    classes: np.ndarray | None = None
+    ids: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        n = self._length()
+        if self.has_lyrics is None:
+            tokens = self.tokens
+            self.has_lyrics = (
+                np.any(tokens != 0, axis=1) if tokens is not None else np.zeros(n, dtype=bool)
+            )
+        if not self.ids:
+            self.ids = tuple(str(i) for i in range(n))
+        self._check(n)
+
+    def _length(self) -> int:
+        for array in (self.mel, self.tokens, self.va, self.classes, self.has_lyrics):
+            if array is not None:
+                return int(array.shape[0])
+        return len(self.ids)
+
+    def _check(self, n: int) -> None:
+        arrays = {
+            "mel": self.mel,
+            "tokens": self.tokens,
+            "has_lyrics": self.has_lyrics,
+            "va": self.va,
+            "classes": self.classes,
+        }
+        for name, array in arrays.items():
+            if array is not None and array.shape[0] != n:
+                raise DataError(f"ArrayData: {name} has {array.shape[0]} rows, expected {n}")
+        if len(self.ids) != n:
+            raise DataError(f"ArrayData: {len(self.ids)} ids for {n} tracks")
+        if self.mel is not None and self.mel.ndim != 3:
+            raise DataError(f"ArrayData: mel must be (N, n_mels, T), got {self.mel.shape}")
+        if self.tokens is not None and self.tokens.ndim != 2:
+            raise DataError(f"ArrayData: tokens must be (N, L), got {self.tokens.shape}")
+        if self.va is not None and (self.va.ndim != 2 or self.va.shape[1] != 2):
+            raise DataError(f"ArrayData: va must be (N, 2), got {self.va.shape}")
+        if self.va is not None and not np.all(np.isfinite(self.va)):
+            raise DataError("ArrayData: va targets contain NaN or inf")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, index: np.ndarray | Sequence[int]) -> ArrayData:
+        """The tracks at ``index`` (a copy)."""
+        idx = np.asarray(index, dtype=np.int64)
+
+        def take(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[idx]
+
+        return replace(
+            self,
+            mel=take(self.mel),
+            tokens=take(self.tokens),
+            has_lyrics=take(self.has_lyrics),
+            va=take(self.va),
+            classes=take(self.classes),
+            ids=tuple(self.ids[i] for i in idx),
+        )
+
+    @property
+    def n_mels(self) -> int:
+        if self.mel is None:
+            raise DataError("ArrayData: no log-mel arrays")
+        return int(self.mel.shape[1])
+
+
+def band_statistics(mel: np.ndarray, *, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Per-mel-band mean and standard deviation over tracks and frames.
+
+    Parameters
+    ----------
+    mel : np.ndarray [shape=(N, n_mels, T)], the train log-mel
+
+    Returns
+    -------
+    mean, std : np.ndarray [shape=(n_mels,)], float32; std floored at 1e-5
+    """
+    total = np.zeros(mel.shape[1])
+    squares = np.zeros(mel.shape[1])
+    for start in range(0, mel.shape[0], chunk):
+        block = np.asarray(mel[start : start + chunk], dtype=np.float64)
+        total += block.sum(axis=(0, 2))
+        squares += np.square(block).sum(axis=(0, 2))
+    count = mel.shape[0] * mel.shape[2]
+    if count == 0:
+        raise DataError("band_statistics: no frames")
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    return mean.astype(np.float32), np.maximum(std, 1e-5).astype(np.float32)
+
+
+def minibatches(
+    n: int, *, batch_size: int, rng: np.random.Generator | None = None
+) -> Iterator[np.ndarray]:
+    """Index arrays of consecutive (or, with ``rng``, shuffled) minibatches; none dropped.
+
+    A last batch of a single track is merged into the previous one (batch-norm needs two).
+    """
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else n
+        yield order[start:end]
+
+
+def model_inputs(
+    model: nn.Module, data: ArrayData, index: np.ndarray, *, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """The tensors ``model`` reads for the tracks at ``index`` (mel, tokens, has_lyrics)."""
+    import torch
+
+    inputs: dict[str, torch.Tensor] = {}
+    if getattr(model, "uses_audio", False):
+        if data.mel is None:
+            raise DataError("this model needs log-mel arrays")
+        inputs["mel"] = torch.from_numpy(np.ascontiguousarray(data.mel[index], dtype=np.float32))
+    if getattr(model, "uses_lyrics", False):
+        if data.tokens is not None:
+            inputs["tokens"] = torch.from_numpy(data.tokens[index].astype(np.int64))
+        assert data.has_lyrics is not None  # set in __post_init__
+        inputs["has_lyrics"] = torch.from_numpy(data.has_lyrics[index].astype(bool))
+    return {key: value.to(device) for key, value in inputs.items()}
+
+
+def targets_of(
+    data: ArrayData, index: np.ndarray, *, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """Target tensors ``{"va": (B, 2), "classes": (B,)}`` of the tracks at ``index``."""
+    import torch
+
+    targets: dict[str, torch.Tensor] = {}
+    if data.va is not None:
+        targets["va"] = torch.from_numpy(data.va[index].astype(np.float32)).to(device)
+    if data.classes is not None:
+        targets["classes"] = torch.from_numpy(data.classes[index].astype(np.int64)).to(device)
+    return targets
+
+
+def predict_outputs(
+    model: nn.Module,
+    data: ArrayData,
+    *,
+    batch_size: int = 64,
+    device: torch.device | None = None,
+    bf16: bool = False,
+) -> dict[str, np.ndarray]:
+    """Raw outputs of ``model`` in eval mode: ``{"va": (N, 2), "logits": (N, K)}`` float32."""
+    import torch
+
+    device = device if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    try:
+        with torch.no_grad(), _autocast(device, bf16):
+            for index in minibatches(len(data), batch_size=batch_size):
+                outputs = model(**model_inputs(model, data, index, device=device))
+                for key, value in outputs.items():
+                    parts.setdefault(key, []).append(value.float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    return {key: np.concatenate(values) for key, values in parts.items()}
+
+
+def _autocast(device: torch.device, bf16: bool) -> torch.autocast:
+    import torch
+
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
+
+
+def augment_mel(
+    mel: torch.Tensor,
+    *,
+    config: AugmentConfig,
+    fill: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Random gain, mel-band masks and time masks on a raw log-mel batch (a new tensor).
+
+    Parameters
+    ----------
+    mel : Tensor [shape=(B, n_mels, T)], raw log-mel
+    config : what to apply
+    fill : Tensor [shape=(n_mels,)], value of masked cells (the train band means)
+    generator : torch generator (on the CPU) for reproducible draws
+
+    Returns
+    -------
+    Tensor [shape=(B, n_mels, T)]
+    """
+    import torch
+
+    batch, n_mels, length = mel.shape
+    out = mel.clone()
+
+    def draw(high: int, size: tuple[int, ...]) -> torch.Tensor:
+        return torch.randint(0, max(high, 1), size, generator=generator).to(mel.device)
+
+    if config.gain > 0:
+        offset = (torch.rand(batch, 1, 1, generator=generator) * 2 - 1) * config.gain
+        out = out + offset.to(mel.device, mel.dtype)
+    filled = fill.to(mel.device, mel.dtype)[None, :, None].expand_as(out)
+    bands = torch.arange(n_mels, device=mel.device)[None, :, None]
+    frames = torch.arange(length, device=mel.device)[None, None, :]
+    for _ in range(config.freq_masks):
+        width = draw(config.freq_mask_bands + 1, (batch, 1, 1))
+        start = draw(n_mels, (batch, 1, 1))
+        out = torch.where((bands >= start) & (bands < start + width), filled, out)
+    for _ in range(config.time_masks):
+        width = draw(config.time_mask_frames + 1, (batch, 1, 1))
+        start = draw(length, (batch, 1, 1))
+        out = torch.where((frames >= start) & (frames < start + width), filled, out)
+    return out
