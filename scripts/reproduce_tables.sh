@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Reproduce the committed result tables under docs/results/ from a clean clone.
+#   MOODNET_DATA=../shared/data bash scripts/reproduce_tables.sh [mirex|4q ...]
+# Manifests and the feature cache go to ./work (ignored by git); tables to docs/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${MOODNET_DATA:?set MOODNET_DATA to the shared data folder, e.g. ../shared/data}"
+export MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=100000000000
+WORK=${WORK:-work}
+mkdir -p "$WORK"
+LEX="$MOODNET_DATA/lexicons"
+
+table_mirex() {
+    moodnet data manifest mirex "$MOODNET_DATA/mirex_multimodal" --lexicons "$LEX" \
+        --split artist --seed 0 --out "$WORK/mirex.jsonl"
+    moodnet extract "$WORK/mirex.jsonl" --cache "$WORK/cache"
+    moodnet table --manifest "$WORK/mirex.jsonl" --cache "$WORK/cache" \
+        --config configs/table.yaml --out docs/results/mirex \
+        --modalities audio lyrics bimodal late svm_audio svm_lyrics \
+        --set data.lexicon_dir="$LEX/warriner2013"
+}
+
+table_4q() {
+    moodnet data manifest 4q "$MOODNET_DATA/4q_dev" --lexicons "$LEX" \
+        --split artist --seed 0 --out "$WORK/4q.jsonl"
+    moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache"
+    moodnet table --manifest "$WORK/4q.jsonl" --cache "$WORK/cache" \
+        --config configs/table.yaml --out docs/results/4q --modalities audio svm_audio
+}
+
+for name in "${@:-mirex 4q}"; do
+    for one in $name; do "table_$one"; done
+done
