@@ -16,9 +16,11 @@ from moodnet.evaluation.metrics import (
     confusion_matrix,
     macro_f1,
     pearson,
+    quadrant_report,
     r2,
     regression_report,
     rmse,
+    roc_auc,
 )
 
 
@@ -135,3 +137,30 @@ def test_bad_input_raises() -> None:
         classification_report(
             np.zeros(2), np.zeros((2, 4)), train_labels=np.zeros(2), class_names=("a", "b")
         )
+
+
+def test_roc_auc_matches_sklearn_with_ties_and_over_resamples() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 2, size=80)
+    score = np.round(rng.normal(size=80) + target, 1)  # rounding makes ties
+    assert roc_auc(target, score) == pytest.approx(roc_auc_score(target, score))
+    idx = rng.integers(0, 80, size=(5, 80))
+    batch = roc_auc(target[idx], score[idx])
+    for row, index in zip(batch, idx, strict=True):
+        assert row == pytest.approx(roc_auc_score(target[index], score[index]))
+    assert np.isnan(roc_auc(np.ones(4), np.arange(4.0)))
+
+
+def test_quadrant_report_scores_predicted_va_against_given_quadrants() -> None:
+    quadrants = np.array([0, 1, 2, 3] * 10)
+    signs = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]] * 10, dtype=float)
+    perfect = quadrant_report(quadrants, 0.5 * signs, n_boot=100)
+    assert perfect.auc_arousal.value == 1.0 and perfect.auc_valence.value == 1.0
+    assert perfect.va_accuracy.value == 1.0 and perfect.chance_auc == 0.5
+    swapped = quadrant_report(quadrants, -0.5 * signs, n_boot=100)
+    assert swapped.auc_arousal.value == 0.0 and swapped.va_accuracy.value == 0.0
+    assert "AUC arousal" in perfect.format() and perfect.to_json()["n"] == 40
+    with pytest.raises(ParameterError):
+        quadrant_report(quadrants + 1, signs)

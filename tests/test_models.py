@@ -47,7 +47,8 @@ def inputs(batch: int = 4, length: int = 120) -> dict[str, torch.Tensor]:
     }
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+# musicnn_head needs musicnn's 96-band input and its pretrained backbone: tests/test_musicnn_head.py
+@pytest.mark.parametrize("name", sorted(set(MODELS) - {"musicnn_head"}))
 @pytest.mark.parametrize("task", ["va", "classes", "multitask"])
 def test_every_model_gives_its_heads(name: str, task: str) -> None:
     torch.manual_seed(0)

@@ -69,6 +69,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     validate.add_argument("--limit", type=int, default=50, help="problems to print (default 50)")
     validate.set_defaults(func=run_validate)
+
+    merge = commands.add_parser(
+        "merge",
+        help="combine manifests into one (splits kept)",
+        description=(
+            "Concatenate manifests, keeping every track's split. When an id occurs twice, "
+            "every id is prefixed with its dataset (mirex_001, 4q_MT0000011357). "
+            "--label quadrant sets each track's label to its quadrant: the given label when "
+            "it is already Q1..Q4 (4Q's human-validated quadrants), else the quadrant of its "
+            "valence/arousal (Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0). "
+            "Each input is artist-disjoint on its own; an artist found in several splits "
+            "across the inputs is handled by --artist-overlap."
+        ),
+    )
+    merge.add_argument("manifests", nargs="+", type=Path, metavar="MANIFEST", help=".jsonl")
+    merge.add_argument("--out", type=Path, required=True, help="manifest to write (.jsonl)")
+    merge.add_argument(
+        "--label",
+        choices=("given", "quadrant"),
+        default="given",
+        help="keep the given labels (default) or set quadrant labels",
+    )
+    merge.add_argument(
+        "--prefix-ids",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="prefix ids with the dataset name: when ids collide (auto), always or never",
+    )
+    merge.add_argument(
+        "--artist-overlap",
+        choices=("drop", "move", "keep"),
+        default="drop",
+        help="an artist in several splits (across the inputs): drop its tracks from the less "
+        "held-out splits (default; test sets stay as they are), move them to its most "
+        "held-out split (test > validation > train), or keep them",
+    )
+    merge.set_defaults(func=run_merge)
     return parser
 
 
@@ -183,3 +220,92 @@ def run_validate(args: argparse.Namespace) -> int:
     )
     print(report.format(limit=args.limit))
     return 0 if report.ok else 1
+
+
+def quadrant_label(track: Track) -> str | None:
+    """The track's quadrant: its label when that is Q1..Q4, else the quadrant of its VA."""
+    import numpy as np
+
+    from moodnet.labels.schemes import QUADRANTS, quadrant_ids
+
+    if track.label in QUADRANTS:
+        return track.label
+    if not track.has_va:
+        return None
+    return QUADRANTS[int(quadrant_ids(np.array([[track.valence, track.arousal]]))[0])]
+
+
+def merge_manifests(
+    groups: Sequence[Sequence[Track]],
+    *,
+    label: str = "given",
+    prefix_ids: str = "auto",
+    artist_overlap: str = "drop",
+) -> list[Track]:
+    """Concatenate track lists (splits kept), prefixing ids with the dataset on collisions.
+
+    Parameters
+    ----------
+    groups : the tracks of each manifest
+    label : ``given`` (labels as they are) or ``quadrant`` (see :func:`quadrant_label`)
+    prefix_ids : ``auto`` (prefix all ids when any id occurs twice), ``always`` or ``never``
+    artist_overlap : for an artist found in several splits: ``drop`` (its tracks in less
+        held-out splits get no split), ``move`` (all its tracks go to its most held-out split;
+        test > validation > train) or ``keep``
+
+    Returns
+    -------
+    list[Track]
+    """
+    from moodnet.errors import DataError
+
+    tracks = [track for group in groups for track in group]
+    counts = Counter(t.id for t in tracks)
+    prefix = prefix_ids == "always" or (
+        prefix_ids == "auto" and max(counts.values(), default=1) > 1
+    )
+    if prefix:
+        tracks = [t.with_(id=f"{t.dataset}_{t.id}" if t.dataset else t.id) for t in tracks]
+    duplicates = sorted(i for i, n in Counter(t.id for t in tracks).items() if n > 1)
+    if duplicates:
+        raise DataError(f"merged manifest: ids occur more than once: {duplicates[:8]}")
+    if label == "quadrant":
+        tracks = [t.with_(label=quadrant_label(t)) for t in tracks]
+    return _resolve_artist_overlap(tracks, artist_overlap) if artist_overlap != "keep" else tracks
+
+
+def _resolve_artist_overlap(tracks: list[Track], how: str) -> list[Track]:
+    from moodnet.data.manifest import SPLITS
+    from moodnet.data.splits import check_artist_disjoint, normalise_artist
+
+    shared = check_artist_disjoint(tracks)
+    held_out = {artist: max(splits, key=SPLITS.index) for artist, splits in shared.items()}
+    resolved = []
+    for track in tracks:
+        target = held_out.get(normalise_artist(track.artist)) if track.artist else None
+        if target is not None and track.split != target:
+            track = track.with_(split=target if how == "move" else None)
+        resolved.append(track)
+    return resolved
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from moodnet.data import splits
+    from moodnet.data.manifest import read_manifest, write_manifest
+
+    groups = [read_manifest(path) for path in args.manifests]
+    tracks = merge_manifests(
+        groups, label=args.label, prefix_ids=args.prefix_ids, artist_overlap=args.artist_overlap
+    )
+    out = write_manifest(tracks, args.out)
+    print(f"wrote {len(tracks)} tracks from {len(groups)} manifests to {out}")
+    unsplit = sum(t.split is None for t in tracks)
+    if unsplit:
+        print(f"{unsplit} tracks left without a split (artist in a more held-out split)")
+    _print_counts(tracks)
+    shared = splits.check_artist_disjoint(tracks)
+    print(
+        f"artists in more than one split: {len(shared)}"
+        + (f" (e.g. {list(shared)[:8]})" if shared else "")
+    )
+    return 0

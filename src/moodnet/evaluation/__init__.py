@@ -10,6 +10,7 @@ from moodnet.evaluation.metrics import (
     ClassificationReport,
     DimensionReport,
     Estimate,
+    QuadrantReport,
     RegressionReport,
     accuracy,
     bootstrap,
@@ -18,15 +19,18 @@ from moodnet.evaluation.metrics import (
     confusion_matrix,
     macro_f1,
     pearson,
+    quadrant_report,
     r2,
     regression_report,
     rmse,
+    roc_auc,
 )
 
 __all__ = [
     "ClassificationReport",
     "DimensionReport",
     "Estimate",
+    "QuadrantReport",
     "RegressionReport",
     "accuracy",
     "bootstrap",
@@ -35,7 +39,9 @@ __all__ = [
     "confusion_matrix",
     "macro_f1",
     "pearson",
+    "quadrant_report",
     "r2",
     "regression_report",
     "rmse",
+    "roc_auc",
 ]

@@ -14,10 +14,13 @@ import numpy as np
 from moodnet.errors import DataError
 from moodnet.evaluation.metrics import (
     ClassificationReport,
+    QuadrantReport,
     RegressionReport,
     classification_report,
+    quadrant_report,
     regression_report,
 )
+from moodnet.labels.schemes import QUADRANTS
 
 if TYPE_CHECKING:
     from moodnet.training.arrays import ArrayData
@@ -36,6 +39,8 @@ class Evaluation:
     va : np.ndarray [shape=(N, 2)] predictions, or None
     class_probs : np.ndarray [shape=(N, K)], or None
     va_target : np.ndarray [shape=(N, 2)] targets, or None
+    quadrants : AUCs and accuracy of the predicted VA against the class targets, when the
+        classes are the quadrants Q1..Q4 and the model predicts VA; else None
     """
 
     name: str
@@ -45,6 +50,7 @@ class Evaluation:
     va: np.ndarray | None = None
     class_probs: np.ndarray | None = None
     va_target: np.ndarray | None = None
+    quadrants: QuadrantReport | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,11 +58,13 @@ class Evaluation:
             "n": len(self.ids),
             "regression": self.regression.to_json() if self.regression else None,
             "classification": self.classification.to_json() if self.classification else None,
+            "quadrants": self.quadrants.to_json() if self.quadrants else None,
         }
 
     def format(self) -> str:
         parts = [f"{self.name}: {len(self.ids)} tracks"]
-        parts += [r.format() for r in (self.regression, self.classification) if r is not None]
+        reports = (self.regression, self.classification, self.quadrants)
+        parts += [r.format() for r in reports if r is not None]
         return "\n".join(parts)
 
 
@@ -146,6 +154,9 @@ def evaluate_predictions(
             n_boot=n_boot,
             seed=seed,
         )
+    quadrants = None
+    if va is not None and data.classes is not None and tuple(class_names) == QUADRANTS:
+        quadrants = quadrant_report(data.classes, va, n_boot=n_boot, seed=seed)
     if regression is None and classification is None:
         raise DataError(f"{name}: the data has no targets for these predictions")
     return Evaluation(
@@ -156,4 +167,5 @@ def evaluate_predictions(
         va=va,
         class_probs=class_probs,
         va_target=data.va,
+        quadrants=quadrants,
     )

@@ -5,6 +5,9 @@ level of R² and RMSE is predicting the **train** mean for every test track (its
 Classification: accuracy, macro-F1 (over the classes present in targets or predictions, as
 scikit-learn) and the confusion matrix; chance levels: accuracy of always answering the train
 majority class, of uniform guessing (1 / K), and the macro-F1 of the majority answer.
+Quadrants (:func:`quadrant_report`): how predicted VA separates given quadrants: ROC AUC of
+predicted arousal for Q1+Q2 vs Q3+Q4 and of predicted valence for Q1+Q4 vs Q2+Q3 (chance
+0.5), and the accuracy of the quadrant of the predicted VA.
 
 Every point metric works on the last axis, so a bootstrap evaluates all resamples at once:
 ``r2(y_true[idx], y_pred[idx])`` with ``idx`` of shape (n_boot, N). Intervals are percentile
@@ -98,6 +101,24 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         total += np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
         present += denominator > 0
     return total / np.maximum(present, 1)
+
+
+def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> np.ndarray:
+    """ROC AUC of binary targets (1 = positive) ranked by scores, over the last axis.
+
+    The Mann-Whitney statistic: the probability that a random positive scores above a random
+    negative, ties counting one half; nan where one class is absent.
+    """
+    from scipy.stats import rankdata
+
+    t, p = _pair(y_true, y_score)
+    positive = t.astype(bool)
+    ranks = rankdata(p, axis=-1)  # tied scores share their mean rank
+    n_pos = positive.sum(axis=-1)
+    n_neg = positive.shape[-1] - n_pos
+    u = np.sum(np.where(positive, ranks, 0.0), axis=-1) - n_pos * (n_pos + 1) / 2
+    pairs = n_pos * n_neg
+    return np.where(pairs > 0, u / np.maximum(pairs, 1), np.nan)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, *, n_classes: int) -> np.ndarray:
@@ -341,4 +362,77 @@ def classification_report(
         chance_uniform=1.0 / k,
         chance_majority_f1=bootstrap(macro_f1, t, majority, n_boot=n_boot, seed=seed),
         confusion=confusion_matrix(t, p, n_classes=k),
+    )
+
+
+@dataclass(frozen=True)
+class QuadrantReport:
+    """How predicted valence/arousal separate given quadrants (Q1..Q4 = ids 0..3).
+
+    Attributes
+    ----------
+    n : tracks
+    auc_arousal : ROC AUC of predicted arousal for high arousal (Q1, Q2 vs Q3, Q4)
+    auc_valence : ROC AUC of predicted valence for positive valence (Q1, Q4 vs Q2, Q3)
+    va_accuracy : accuracy of the quadrant of the predicted VA (signs of V and A)
+    chance_auc : 0.5
+    chance_majority : accuracy of always answering the most frequent given quadrant
+    """
+
+    n: int
+    auc_arousal: Estimate
+    auc_valence: Estimate
+    va_accuracy: Estimate
+    chance_majority: Estimate
+    chance_auc: float = 0.5
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            key: value.to_json() if isinstance(value, Estimate) else value
+            for key, value in self.__dict__.items()
+        }
+
+    def format(self) -> str:
+        return (
+            f"quadrants from predicted VA, {self.n} tracks (95% bootstrap CI)\n"
+            f"  AUC arousal (Q1+Q2 vs Q3+Q4) {self.auc_arousal}  AUC valence (Q1+Q4 vs Q2+Q3)"
+            f" {self.auc_valence}  (chance {self.chance_auc:.1f})\n"
+            f"  quadrant of predicted VA: accuracy {self.va_accuracy}"
+            f"  (chance: majority {self.chance_majority.value:.3f})"
+        )
+
+
+def quadrant_report(
+    quadrants: np.ndarray, va_pred: np.ndarray, *, n_boot: int = 1000, seed: int = 0
+) -> QuadrantReport:
+    """AUCs and quadrant accuracy of VA predictions against given quadrants.
+
+    Parameters
+    ----------
+    quadrants : np.ndarray [shape=(N,)], quadrant ids 0..3 (Q1..Q4)
+    va_pred : np.ndarray [shape=(N, 2)], predicted (valence, arousal)
+    n_boot, seed : bootstrap resamples and seed
+
+    Returns
+    -------
+    QuadrantReport
+    """
+    q = np.asarray(quadrants, dtype=np.int64)
+    va = np.asarray(va_pred, dtype=np.float64)
+    if q.ndim != 1 or va.shape != (q.size, 2) or q.size == 0:
+        raise ParameterError(f"quadrant_report: shapes {q.shape} and {va.shape}")
+    if q.min() < 0 or q.max() > 3:
+        raise ParameterError("quadrant_report: quadrant ids must be 0..3 (Q1..Q4)")
+    high_arousal = (q <= 1).astype(np.int64)
+    positive_valence = np.isin(q, (0, 3)).astype(np.int64)
+    predicted = np.where(
+        va[:, 1] > 0, np.where(va[:, 0] > 0, 0, 1), np.where(va[:, 0] > 0, 3, 2)
+    ).astype(np.int64)
+    majority = np.full_like(q, int(np.bincount(q, minlength=4).argmax()))
+    return QuadrantReport(
+        n=int(q.size),
+        auc_arousal=bootstrap(roc_auc, high_arousal, va[:, 1], n_boot=n_boot, seed=seed),
+        auc_valence=bootstrap(roc_auc, positive_valence, va[:, 0], n_boot=n_boot, seed=seed),
+        va_accuracy=bootstrap(accuracy, q, predicted, n_boot=n_boot, seed=seed),
+        chance_majority=bootstrap(accuracy, q, majority, n_boot=n_boot, seed=seed),
     )

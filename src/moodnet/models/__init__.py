@@ -4,6 +4,9 @@ Every model is built from a :class:`ModelConfig` alone, takes
 ``forward(mel=(B, n_mels, T) raw log-mel, tokens=(B, L) word ids, has_lyrics=(B,) bool)``
 (each optional where the model does not use it) and returns raw outputs:
 ``{"va": (B, 2) on the target scale, "logits": (B, K)}`` depending on ``config.task``.
+Models with ``precomputes_audio = True`` (``musicnn_head``, and ``mid_fusion`` over it) have a
+frozen audio part: ``precompute(mel) -> (B, D)`` embeds clips once, and ``forward`` also
+accepts those ``embeddings=(B, D)`` in place of ``mel``.
 
 Importing this package does not import torch; building a model does.
 """
@@ -55,6 +58,13 @@ MODELS: dict[str, ModelSpec] = {
         True,
         False,
         "2-D CNN over ~3 s log-mel chunks, chunk features averaged at inference",
+    ),
+    "musicnn_head": ModelSpec(
+        "moodnet.models.musicnn_head",
+        "MusicnnHead",
+        True,
+        False,
+        "frozen pretrained musicnn (MSD) -> mean 200-d patch embedding -> linear head / MLP",
     ),
     "lyrics_cnn": ModelSpec(
         "moodnet.models.lyrics",

@@ -40,6 +40,8 @@ class ModelConfig:
     fusion_hidden : dense layer after the concatenated branch features (paper: 100)
     modality_dropout : probability of hiding a track's lyrics in training (fusion models)
     late_weight : weight of the audio branch in late fusion (lyrics get 1 - weight)
+    musicnn_hidden : hidden units of the MLP on the frozen musicnn embedding (``musicnn_head``;
+        0 = a linear head on the standardised 200-d embedding)
     """
 
     name: str = "paper_audio"
@@ -69,6 +71,7 @@ class ModelConfig:
     fusion_hidden: int = 100
     modality_dropout: float = 0.0
     late_weight: float = 0.5
+    musicnn_hidden: int = 0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -81,6 +84,8 @@ class ModelConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"ModelConfig.{name}: {value} is not in [0, 1]")
+        if self.musicnn_hidden < 0:
+            raise ConfigError("ModelConfig.musicnn_hidden: must be >= 0")
         positive = ("n_mels", "n_frames", "chunk_frames", "vocab_size", "embed_dim")
         for name in positive:
             if getattr(self, name) < 1:

@@ -4,6 +4,7 @@
   -> dense ``fusion_hidden`` (100) -> head, trained jointly. Lyrics are optional: a track
   without them uses the lyrics branch's learned "no lyrics" vector, and ``modality_dropout``
   hides the lyrics of random training tracks so that the model also works from audio alone.
+  With a frozen audio branch (``musicnn_head``) it also precomputes and accepts embeddings.
 - :class:`LateFusion`: two complete unimodal models whose outputs are averaged with weight
   ``late_weight`` on audio (VA averaged; class probabilities averaged, returned as log-probs).
   Tracks without lyrics get the audio prediction alone. :func:`search_late_weight` picks the
@@ -61,14 +62,41 @@ class MidFusion(nn.Module):
         self.n_features = config.fusion_hidden
         self.head = Head(self.n_features, config) if head else None
 
-    def features(self, mel: Tensor, tokens: Tensor | None, has_lyrics: Tensor | None) -> Tensor:
-        batch = mel.shape[0]
+    @property
+    def precomputes_audio(self) -> bool:
+        """The audio branch has a frozen part whose output can be computed once."""
+        return bool(getattr(self.audio, "precomputes_audio", False))
+
+    def precompute(self, mel: Tensor) -> Tensor:
+        """The audio branch's frozen embedding of ``mel`` (see :attr:`precomputes_audio`)."""
+        if not self.precomputes_audio:
+            raise ParameterError(f"audio_model {self.config.audio_model!r} precomputes nothing")
+        embeddings: Tensor = self.audio.precompute(mel)
+        return embeddings
+
+    def features(
+        self,
+        mel: Tensor | None,
+        tokens: Tensor | None,
+        has_lyrics: Tensor | None,
+        *,
+        embeddings: Tensor | None = None,
+    ) -> Tensor:
+        audio_input = embeddings if embeddings is not None else mel
+        if audio_input is None:
+            raise ParameterError("the fusion model needs a log-mel input (mel=...)")
+        batch, device = audio_input.shape[0], audio_input.device
         present = lyrics_present(tokens, has_lyrics, batch_size=batch, pad_id=self.config.pad_id)
-        present = present.to(mel.device)
+        present = present.to(device)
         if self.training and self.config.modality_dropout > 0:
-            keep = torch.rand(batch, device=mel.device) >= self.config.modality_dropout
+            keep = torch.rand(batch, device=device) >= self.config.modality_dropout
             present = present & keep
-        audio = self.audio.features(mel)  # (B, Fa)
+        if embeddings is not None:
+            if not self.precomputes_audio:
+                raise ParameterError("embeddings=... needs an audio model that precomputes")
+            audio = self.audio.features(None, embeddings=embeddings)  # (B, Fa)
+        else:
+            audio = self.audio.features(mel)  # (B, Fa)
         lyrics = self.lyrics.features(tokens, present, batch_size=batch)  # (B, Fl)
         joint = torch.cat([audio, lyrics], dim=1)  # (B, Fa + Fl)
         return torch.relu(self.dense(self.dropout(joint)))  # (B, fusion_hidden)
@@ -78,12 +106,11 @@ class MidFusion(nn.Module):
         mel: Tensor | None = None,
         tokens: Tensor | None = None,
         has_lyrics: Tensor | None = None,
+        embeddings: Tensor | None = None,
     ) -> Outputs:
-        if mel is None:
-            raise ParameterError("the fusion model needs a log-mel input (mel=...)")
         if self.head is None:
             raise ParameterError("a branch built with head=False has no outputs")
-        return self.head(self.features(mel, tokens, has_lyrics))
+        return self.head(self.features(mel, tokens, has_lyrics, embeddings=embeddings))
 
 
 class LateFusion(nn.Module):

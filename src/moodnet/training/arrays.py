@@ -33,6 +33,8 @@ class ArrayData:
     va : np.ndarray [shape=(N, 2)], float32 (valence, arousal) targets, or None
     classes : np.ndarray [shape=(N,)], int64 class ids, or None
     ids : N track ids
+    embeddings : np.ndarray [shape=(N, D)], float32 outputs of a model's frozen audio part
+        (:func:`precompute_audio`), used in place of ``mel`` by models that precompute
     """
 
     mel: np.ndarray | None = None
@@ -41,6 +43,7 @@ class ArrayData:
     va: np.ndarray | None = None
     classes: np.ndarray | None = None
     ids: tuple[str, ...] = field(default_factory=tuple)
+    embeddings: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self._length()
@@ -54,7 +57,8 @@ class ArrayData:
         self._check(n)
 
     def _length(self) -> int:
-        for array in (self.mel, self.tokens, self.va, self.classes, self.has_lyrics):
+        arrays = (self.mel, self.embeddings, self.tokens, self.va, self.classes, self.has_lyrics)
+        for array in arrays:
             if array is not None:
                 return int(array.shape[0])
         return len(self.ids)
@@ -66,6 +70,7 @@ class ArrayData:
             "has_lyrics": self.has_lyrics,
             "va": self.va,
             "classes": self.classes,
+            "embeddings": self.embeddings,
         }
         for name, array in arrays.items():
             if array is not None and array.shape[0] != n:
@@ -76,6 +81,8 @@ class ArrayData:
             raise DataError(f"ArrayData: mel must be (N, n_mels, T), got {self.mel.shape}")
         if self.tokens is not None and self.tokens.ndim != 2:
             raise DataError(f"ArrayData: tokens must be (N, L), got {self.tokens.shape}")
+        if self.embeddings is not None and self.embeddings.ndim != 2:
+            raise DataError(f"ArrayData: embeddings must be (N, D), got {self.embeddings.shape}")
         if self.va is not None and (self.va.ndim != 2 or self.va.shape[1] != 2):
             raise DataError(f"ArrayData: va must be (N, 2), got {self.va.shape}")
         if self.va is not None and not np.all(np.isfinite(self.va)):
@@ -99,6 +106,7 @@ class ArrayData:
             va=take(self.va),
             classes=take(self.classes),
             ids=tuple(self.ids[i] for i in idx),
+            embeddings=take(self.embeddings),
         )
 
     @property
@@ -152,11 +160,16 @@ def minibatches(
 def model_inputs(
     model: nn.Module, data: ArrayData, index: np.ndarray, *, device: torch.device
 ) -> dict[str, torch.Tensor]:
-    """The tensors ``model`` reads for the tracks at ``index`` (mel, tokens, has_lyrics)."""
+    """The tensors ``model`` reads for the tracks at ``index`` (mel or embeddings, tokens,
+    has_lyrics); precomputed ``embeddings`` are used when the model takes them."""
     import torch
 
     inputs: dict[str, torch.Tensor] = {}
-    if getattr(model, "uses_audio", False):
+    if data.embeddings is not None and getattr(model, "precomputes_audio", False):
+        inputs["embeddings"] = torch.from_numpy(
+            np.ascontiguousarray(data.embeddings[index], dtype=np.float32)
+        )
+    elif getattr(model, "uses_audio", False):
         if data.mel is None:
             raise DataError("this model needs log-mel arrays")
         inputs["mel"] = torch.from_numpy(np.ascontiguousarray(data.mel[index], dtype=np.float32))
@@ -166,6 +179,50 @@ def model_inputs(
         assert data.has_lyrics is not None  # set in __post_init__
         inputs["has_lyrics"] = torch.from_numpy(data.has_lyrics[index].astype(bool))
     return {key: value.to(device) for key, value in inputs.items()}
+
+
+def precompute_audio(
+    model: nn.Module,
+    data: ArrayData,
+    *,
+    batch_size: int = 8,
+    device: torch.device | None = None,
+    progress: bool = False,
+) -> ArrayData:
+    """``data`` with ``embeddings`` from the model's frozen audio part instead of ``mel``.
+
+    Models with ``precomputes_audio`` (``musicnn_head``, ``mid_fusion`` over it) run their
+    frozen backbone once per track here instead of once per epoch. Other models, and data that
+    already has embeddings, are returned unchanged.
+
+    Parameters
+    ----------
+    model : a model of :data:`moodnet.models.MODELS`
+    data : arrays with ``mel`` [shape=(N, n_mels, T)]
+    batch_size : tracks per backbone pass
+    device : where to run (default: the model's device)
+    progress : show a progress bar
+
+    Returns
+    -------
+    ArrayData : with ``embeddings`` [shape=(N, D)] float32 and ``mel=None``
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    if not getattr(model, "precomputes_audio", False) or data.embeddings is not None:
+        return data
+    if data.mel is None:
+        raise DataError("this model needs log-mel arrays to compute its audio embeddings")
+    device = device if device is not None else next(model.parameters()).device
+    parts = []
+    batches = list(minibatches(len(data), batch_size=batch_size))
+    with torch.no_grad():
+        for index in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
+            mel = torch.from_numpy(np.ascontiguousarray(data.mel[index], dtype=np.float32))
+            embedded = model.precompute(mel.to(device))  # type: ignore[operator]
+            parts.append(embedded.float().cpu().numpy())
+    return replace(data, embeddings=np.concatenate(parts), mel=None)
 
 
 def targets_of(

@@ -29,6 +29,7 @@ from moodnet.training.arrays import (
     band_statistics,
     minibatches,
     model_inputs,
+    precompute_audio,
     predict_outputs,
     targets_of,
 )
@@ -424,8 +425,10 @@ class _Scaling:
 
 
 def _scaling(model: nn.Module, train: ArrayData) -> _Scaling:
+    from moodnet.models.heads import InputNorm
+
     scaling = _Scaling()
-    if getattr(model, "uses_audio", False):
+    if any(isinstance(module, InputNorm) for module in model.modules()):
         if train.mel is None:
             raise DataError("this audio model needs log-mel arrays")
         scaling.mel_mean, scaling.mel_std = band_statistics(train.mel)
@@ -462,11 +465,14 @@ def _train_single(
 
     torch.manual_seed(config.seed)
     model = build_model(config.model)
+    device = resolve_device(config.device)
+    if getattr(model, "precomputes_audio", False):
+        train, val = _precomputed(model.to(device), train, val, config=config)
     scaling = _scaling(model, train)
     configure_scaling(model, **asdict(scaling))
     if getattr(model, "uses_lyrics", False) and info.word_vectors is not None:
         set_word_vectors(model, info.word_vectors)
-    model.to(resolve_device(config.device))
+    model.to(device)
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     criterion = _criterion(config, train, scaling)
@@ -494,6 +500,24 @@ def _train_single(
         metrics={"validation": fitted.best_metrics},
     )
     return TrainResult(checkpoint=checkpoint, history=fitted.history)
+
+
+def _precomputed(
+    model: nn.Module, train: ArrayData, val: ArrayData, *, config: TrainConfig
+) -> tuple[ArrayData, ArrayData]:
+    """Embed both splits once with the model's frozen audio part; fit its standardisation on
+    the train embeddings."""
+    train, val = (
+        precompute_audio(model, data, batch_size=config.eval_batch_size, progress=config.progress)
+        for data in (train, val)
+    )
+    if train.embeddings is None:
+        raise DataError("the train arrays have no audio embeddings")
+    for module in model.modules():
+        setter = getattr(module, "set_embedding_statistics", None)
+        if callable(setter):
+            setter(train.embeddings)
+    return train, val
 
 
 def _train_late_fusion(
