@@ -1,0 +1,47 @@
+"""``moodnet demo``: synthesise four example clips, predict them, print and plot (offline)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DESCRIPTION = """\
+Synthesise four short clips written for the four quadrants of the valence/arousal plane
+(happy/energetic, tense/angry, sad/calm, calm/content) with lyrics written for this demo,
+predict their mood with the shipped model (with and without lyrics), print a table and draw
+the valence/arousal plane as a PNG. Needs no network and no data. Valence and arousal are on
+the [-1, 1] scale.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "demo", help="predict synthesised example clips (offline)", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="folder for the clips and the plot (default: a new temp folder)")
+    parser.add_argument("--model", metavar="NAME_OR_DIR",
+                        help="shipped model name or training run directory (default: shipped)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from moodnet.cli.predict_cmd import one_torch_thread
+    from moodnet.predict import Predictor
+    from moodnet.predict.demo import demo_table, run_demo
+
+    out_dir = args.out or Path(tempfile.mkdtemp(prefix="moodnet-demo-"))
+    one_torch_thread()
+    predictor = Predictor.load(args.model, device=args.device)
+    result = run_demo(predictor, out_dir=out_dir)
+    print(demo_table(result))
+    if not predictor.uses_lyrics:
+        print("(this model reads no lyrics: audio-only predictions)")
+    print(f"\nclips and lyrics: {out_dir}")
+    print(f"valence/arousal plane: {result.plot_path}")
+    return 0

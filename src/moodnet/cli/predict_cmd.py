@@ -1,0 +1,406 @@
+"""``moodnet predict``: mood of audio files or folders, written row by row and resumable."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moodnet.predict import Prediction
+
+FORMATS = ("table", "csv", "json", "jsonl")
+STREAMED_FORMATS = ("csv", "jsonl")
+
+DESCRIPTION = """\
+Predict the mood of audio files (and their lyrics) with a trained model.
+
+Valence and arousal are on the [-1, 1] scale: 0 is neutral, -1 the most negative / calmest,
++1 the most positive / most energetic (Warriner's 1-9 norms mapped with (x - 5) / 4).
+Quadrants: Q1 = V>0,A>0 (happy, excited); Q2 = V<=0,A>0 (tense, angry);
+Q3 = V<=0,A<=0 (sad, tired); Q4 = V>0,A<=0 (calm, content).
+Mood words are the 3 of Russell's (1980) 28 affect words nearest to the prediction.
+"""
+
+EPILOG = """\
+csv and jsonl are written one row per track as it finishes; rerunning with the same --output
+skips the tracks already in it. A file that cannot be read is reported on stderr and skipped
+(exit code 1); usage errors exit with 2.
+
+examples:
+  moodnet predict song.mp3 --lyrics song.txt
+  moodnet predict music/ --lyrics lyrics/ --format csv --output moods.csv --plot moods.png
+  moodnet predict song.mp3 --segments 10 --format json
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "predict",
+        help="mood (valence/arousal in [-1, 1], quadrant, mood words) of audio files",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="audio files, or folders searched recursively for audio files")
+    parser.add_argument("--lyrics", type=Path, metavar="PATH",
+                        help="a lyrics file (one track only) or a folder of <audio stem>.txt")
+    parser.add_argument("--model", metavar="NAME_OR_DIR",
+                        help="shipped model name or training run directory (default: shipped)")
+    parser.add_argument("--format", choices=FORMATS,
+                        help="output format (default: from the --output suffix, else table)")
+    parser.add_argument("--output", type=Path, metavar="FILE",
+                        help="write here instead of stdout (csv/jsonl: appended, resumable)")
+    parser.add_argument("--segments", type=float, metavar="SECONDS",
+                        help="also give valence/arousal for every SECONDS-long stretch (>= 1)")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="draw the predictions on the valence/arousal plane")
+    parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                        help="decoding processes; 1 decodes in the main process "
+                        "(default: one per core, at most 4: %(default)s)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.set_defaults(func=run, usage_error=parser.error)
+    return parser
+
+
+def default_workers() -> int:
+    """Decoding processes: one per core, at most 4.
+
+    bench/bench_predict.py, 200 MP3s on 2 cores: idle, 2 decoding processes gave 63-67
+    files/s against 52-56 in one process; with the cores busy with other work, 27 against 34.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
+@dataclass
+class _Plan:
+    tracks: list[str]
+    missing: list[str]
+    lyrics_file: Path | None
+    lyrics_dir: Path | None
+    fmt: str
+
+
+def one_torch_thread() -> None:
+    """Run the model on one CPU thread: per-track batches are small, and a second intra-op
+    thread made inference 10-30x slower when the cores were busy (bench/bench_predict.py)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    from moodnet.predict import Predictor
+
+    one_torch_thread()
+    predictor = Predictor.load(args.model, device=args.device)
+    columns = _columns(predictor.class_names, segments=args.segments is not None)
+    previous = _read_previous(args, plan.fmt, columns) if _resumable(args, plan.fmt) else []
+    done = {os.path.abspath(p.path) for p in previous}
+    todo = [t for t in plan.tracks if os.path.abspath(t) not in done]
+    if previous:
+        print(f"moodnet predict: {len(plan.tracks) - len(todo)} track(s) already in "
+              f"{args.output}, {len(todo)} to go", file=sys.stderr)
+    failed = len(plan.missing)
+    for path in plan.missing:
+        print(f"moodnet predict: skipped {path}: no such file or folder", file=sys.stderr)
+    new: list[Prediction] = []
+    with _Writer(plan.fmt, args.output, columns=columns, widths=_widths(plan.tracks)) as writer:
+        for result in _progress(_results(predictor, todo, plan, args), total=len(todo)):
+            if isinstance(result, str):
+                failed += 1
+                _tqdm_write(f"moodnet predict: skipped {result}", sys.stderr)
+                continue
+            writer.write(result)
+            new.append(result)
+    if args.plot is not None and previous + new:
+        from moodnet.predict.plot import plot_va_plane
+
+        written = plot_va_plane(previous + new, path=args.plot)
+        print(f"moodnet predict: plot written to {written}", file=sys.stderr)
+    if failed:
+        print(f"moodnet predict: {failed} file(s) failed, {len(new)} predicted", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _plan(args: argparse.Namespace) -> _Plan:
+    fmt = args.format or _format_from_suffix(args.output)
+    if args.workers < 1:
+        args.usage_error(f"--workers must be >= 1, got {args.workers}")
+    if args.segments is not None and not args.segments >= 1.0:
+        args.usage_error(f"--segments must be at least 1 second, got {args.segments}")
+    if args.plot is not None and args.plot.suffix.lower() != ".png":
+        args.usage_error(f"--plot must name a .png file, got {args.plot}")
+    tracks, missing = find_audio(args.paths)
+    if not tracks and not missing:
+        args.usage_error(f"no audio files found in {' '.join(args.paths)}")
+    lyrics_file = lyrics_dir = None
+    if args.lyrics is not None:
+        if args.lyrics.is_dir():
+            lyrics_dir = args.lyrics
+        elif args.lyrics.is_file():
+            if len(tracks) != 1:
+                args.usage_error("--lyrics FILE goes with exactly one audio file; "
+                                 "for several, give a folder of <audio stem>.txt")
+            lyrics_file = args.lyrics
+        else:
+            args.usage_error(f"--lyrics {args.lyrics}: no such file or folder")
+    return _Plan(tracks, missing, lyrics_file, lyrics_dir, fmt)
+
+
+def _format_from_suffix(output: Path | None) -> str:
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in FORMATS else "table"
+
+
+def find_audio(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Audio files named or found (recursively) under folders; and the paths that do not exist.
+
+    Named files are taken whatever their extension; folders contribute files with an audio
+    extension, sorted. Duplicates are dropped.
+    """
+    from moodnet.predict.predictor import is_audio_file
+
+    tracks: list[str] = []
+    missing: list[str] = []
+    seen: set[str] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and is_audio_file(p))
+        elif path.exists():
+            found = [given]
+        else:
+            missing.append(given)
+            continue
+        for track in found:
+            key = os.path.abspath(track)
+            if key not in seen:
+                seen.add(key)
+                tracks.append(track)
+    return tracks, missing
+
+
+def _results(
+    predictor: Any, todo: list[str], plan: _Plan, args: argparse.Namespace,
+) -> Iterator[Prediction | str]:
+    from moodnet.predict import PredictionFailure
+
+    lyrics = {todo[0]: plan.lyrics_file} if plan.lyrics_file is not None and todo else None
+    for result in predictor.predict_many(
+        todo, lyrics=lyrics, lyrics_dir=plan.lyrics_dir, segments=args.segments,
+        workers=args.workers,
+    ):
+        yield f"{result.path}: {result.error}" if isinstance(result, PredictionFailure) else result
+
+
+def _progress(results: Iterator[Any], *, total: int) -> Iterator[Any]:
+    if total <= 1:
+        yield from results
+        return
+    from tqdm import tqdm
+
+    with tqdm(results, total=total, unit="track", file=sys.stderr, disable=None,
+              dynamic_ncols=True) as bar:
+        yield from bar
+
+
+def _tqdm_write(text: str, stream: IO[str]) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(text, file=stream)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def _columns(class_names: Sequence[str], *, segments: bool) -> list[str]:
+    columns = ["path", "valence", "arousal", "quadrant"]
+    columns += [f"p_{name}" for name in class_names]
+    columns += ["mood_words", "used_lyrics"]
+    return [*columns, "segments"] if segments else columns
+
+
+def _row(prediction: Prediction, columns: Sequence[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "path": prediction.path,
+        "valence": round(prediction.valence, 4),
+        "arousal": round(prediction.arousal, 4),
+        "quadrant": prediction.quadrant,
+        "mood_words": "; ".join(prediction.mood_words),
+        "used_lyrics": prediction.used_lyrics,
+        "segments": json.dumps([[round(v, 4) for v in s] for s in prediction.segments]),
+    }
+    for name, p in prediction.class_probs.items():
+        row[f"p_{name}"] = round(p, 4)
+    return {column: row.get(column, "") for column in columns}
+
+
+def _json_record(prediction: Prediction) -> dict[str, Any]:
+    record = prediction.to_dict()
+    record["valence"] = round(prediction.valence, 4)
+    record["arousal"] = round(prediction.arousal, 4)
+    record["class_probs"] = {k: round(v, 4) for k, v in prediction.class_probs.items()}
+    record["segments"] = [
+        {k: round(v, 4) for k, v in s._asdict().items()} for s in prediction.segments
+    ]
+    return record
+
+
+def _widths(tracks: Sequence[str]) -> int:
+    return min(max((len(t) for t in tracks), default=10), 60)
+
+
+@dataclass
+class _Writer:
+    fmt: str
+    output: Path | None
+    columns: list[str]
+    widths: int
+    _stream: IO[str] | None = None
+    _csv: Any = None
+    _json: list[dict[str, Any]] = field(default_factory=list)
+
+    def __enter__(self) -> _Writer:
+        if self.fmt == "json":
+            return self
+        if self.output is None:
+            self._stream = sys.stdout
+        else:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            append = self.fmt in STREAMED_FORMATS and self.output.exists()
+            self._stream = self.output.open("a" if append else "w", encoding="utf-8",
+                                            newline="")
+        fresh = self.output is None or self._stream.tell() == 0
+        if self.fmt == "csv":
+            self._csv = csv.DictWriter(self._stream, fieldnames=self.columns,
+                                       lineterminator="\n")
+            if fresh:
+                self._csv.writeheader()
+        elif self.fmt == "table":
+            self._emit(self._table_header())
+        self._stream.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fmt == "json":
+            text = json.dumps(self._json, indent=2) + "\n"
+            if self.output is None:
+                sys.stdout.write(text)
+            else:
+                from moodnet.io_utils import atomic_write_text
+
+                atomic_write_text(self.output, text)
+        elif self._stream is not None and self._stream is not sys.stdout:
+            self._stream.close()
+
+    def write(self, prediction: Prediction) -> None:
+        if self.fmt == "json":
+            self._json.append(_json_record(prediction))
+            return
+        if self.fmt == "csv":
+            self._csv.writerow(_row(prediction, self.columns))
+        elif self.fmt == "jsonl":
+            self._out().write(json.dumps(_json_record(prediction)) + "\n")
+        else:
+            self._emit(self._table_row(prediction))
+        self._out().flush()
+
+    def _out(self) -> IO[str]:
+        if self._stream is None:
+            raise RuntimeError("writer used outside its with-block")
+        return self._stream
+
+    def _emit(self, text: str) -> None:
+        out = self._out()
+        if out is sys.stdout:
+            _tqdm_write(text, out)
+        else:
+            out.write(text + "\n")
+
+    def _probs_columns(self) -> list[str]:
+        return [c for c in self.columns if c.startswith("p_")]
+
+    def _table_header(self) -> str:
+        probs = "".join(f"{c[2:]:>8}" for c in self._probs_columns())
+        return (f"{'path':<{self.widths}}  {'valence':>8}{'arousal':>8}  quad{probs}  lyrics  "
+                "mood words")
+
+    def _table_row(self, prediction: Prediction) -> str:
+        path = prediction.path
+        if len(path) > self.widths:
+            path = "…" + path[-(self.widths - 1):]
+        probs = "".join(f"{prediction.class_probs.get(c[2:], 0.0):>8.3f}"
+                        for c in self._probs_columns())
+        line = (f"{path:<{self.widths}}  {prediction.valence:>+8.3f}{prediction.arousal:>+8.3f}"
+                f"  {prediction.quadrant:<4}{probs}  {'yes' if prediction.used_lyrics else 'no':<6}"
+                f"  {', '.join(prediction.mood_words)}")
+        segments = [
+            f"{'':<{self.widths}}    {s.start_s:7.1f}-{s.end_s:<7.1f}s"
+            f"{s.valence:>+8.3f}{s.arousal:>+8.3f}"
+            for s in prediction.segments
+        ]
+        return "\n".join([line, *segments])
+
+
+# --- resume -----------------------------------------------------------------------------------
+
+
+def _resumable(args: argparse.Namespace, fmt: str) -> bool:
+    return args.output is not None and fmt in STREAMED_FORMATS and args.output.is_file()
+
+
+def _read_previous(args: argparse.Namespace, fmt: str, columns: list[str]) -> list[Prediction]:
+    """Predictions already in ``--output``; a torn last line (interrupted write) is cut off."""
+    from moodnet.predict import Prediction
+
+    output: Path = args.output
+    _drop_torn_last_line(output)
+    text = output.read_text(encoding="utf-8")
+    try:
+        if fmt == "jsonl":
+            return [Prediction.from_dict(json.loads(line)) for line in text.splitlines() if line]
+        reader = csv.DictReader(io.StringIO(text))
+        if reader.fieldnames is not None and list(reader.fieldnames) != columns:
+            args.usage_error(
+                f"{output} has other columns ({', '.join(reader.fieldnames)}) than this run "
+                f"({', '.join(columns)}): another model or --segments; choose another --output"
+            )
+        return [_prediction_from_row(row) for row in reader]
+    except (ValueError, KeyError, TypeError) as exc:
+        args.usage_error(f"{output} is not a moodnet predict {fmt} file to resume ({exc})")
+    return []
+
+
+def _prediction_from_row(row: dict[str, str]) -> Prediction:
+    from moodnet.predict import Prediction
+
+    return Prediction.from_dict({
+        "path": row["path"],
+        "valence": row["valence"],
+        "arousal": row["arousal"],
+        "quadrant": row["quadrant"],
+        "class_probs": {k[2:]: v for k, v in row.items() if k.startswith("p_")},
+        "mood_words": tuple(w for w in row.get("mood_words", "").split("; ") if w),
+        "used_lyrics": row.get("used_lyrics") == "True",
+        "segments": row.get("segments") or [],
+    })
+
+
+def _drop_torn_last_line(path: Path) -> None:
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return
+    keep = data.rfind(b"\n") + 1
+    with path.open("r+b") as handle:
+        handle.truncate(keep)

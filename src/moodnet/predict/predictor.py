@@ -1,0 +1,665 @@
+"""Predict the mood of whole tracks with a trained checkpoint.
+
+A track is decoded (at most :data:`MAX_DURATION_S` seconds), turned into one log-mel
+spectrogram, cut into windows as long as the model's training clips, and the model's outputs
+on the windows are averaged (chunk averaging). ``segments=S`` adds the valence/arousal of every
+``S``-second stretch of the track.
+
+Valence and arousal are on the [-1, 1] scale of ``docs/DESIGN.md``; quadrants are Q1 = V>0,A>0;
+Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from moodnet.errors import (
+    AudioError,
+    CheckpointError,
+    LyricsError,
+    MoodnetError,
+    ParameterError,
+)
+from moodnet.predict.moods import nearest_mood_words
+
+if TYPE_CHECKING:
+    from moodnet.audio import FeatureConfig
+    from moodnet.training.checkpoint import Checkpoint
+
+MAX_DURATION_S = 600.0
+"""Only the first 10 minutes of a track are decoded."""
+MIN_SEGMENT_S = 1.0
+AUDIO_EXTENSIONS = frozenset(
+    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff",
+     ".wma", ".webm", ".mp4"}
+)
+MODELS: dict[str, str] = {"default": "assets/models/default"}
+"""Names of shipped models -> folder inside the ``moodnet`` package."""
+
+POOLS = ("auto", "model", "decode")
+_BATCH_WINDOWS = 32
+_Result = TypeVar("_Result")
+_WORKER_STATE: dict[str, Any] = {}
+"""The predictor of a model worker process (set by its initializer; empty elsewhere)."""
+_LAST_WINDOW_MIN_SHARE = 0.25
+
+
+class Segment(NamedTuple):
+    """Valence/arousal of one stretch of a track, seconds from its start."""
+
+    start_s: float
+    end_s: float
+    valence: float
+    arousal: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The mood of one track.
+
+    Attributes
+    ----------
+    path : the audio file, as given
+    valence, arousal : float in [-1, 1] (DESIGN.md scale), averaged over the track's windows
+    quadrant : "Q1".."Q4" from the signs of valence and arousal
+    class_probs : class name -> probability (empty when the model has no class head)
+    mood_words : the 3 mood words of Russell (1980) nearest to (valence, arousal)
+    used_lyrics : whether lyrics were given, non-empty, and read by the model
+    segments : per-stretch (start_s, end_s, valence, arousal) when asked for, else empty
+    """
+
+    path: str
+    valence: float
+    arousal: float
+    quadrant: str
+    class_probs: dict[str, float] = field(default_factory=dict)
+    mood_words: tuple[str, ...] = ()
+    used_lyrics: bool = False
+    segments: tuple[Segment, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data: segments become a list of objects."""
+        return {
+            "path": self.path,
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "quadrant": self.quadrant,
+            "class_probs": dict(self.class_probs),
+            "mood_words": list(self.mood_words),
+            "used_lyrics": self.used_lyrics,
+            "segments": [segment._asdict() for segment in self.segments],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
+        """Inverse of :meth:`to_dict` (also reads segments given as a JSON string)."""
+        segments = data.get("segments") or []
+        if isinstance(segments, str):
+            segments = json.loads(segments)
+        return cls(
+            path=str(data["path"]),
+            valence=float(data["valence"]),
+            arousal=float(data["arousal"]),
+            quadrant=str(data["quadrant"]),
+            class_probs={str(k): float(v) for k, v in (data.get("class_probs") or {}).items()},
+            mood_words=tuple(data.get("mood_words") or ()),
+            used_lyrics=bool(data.get("used_lyrics", False)),
+            segments=tuple(
+                Segment(*(float(s[k]) for k in Segment._fields)) if isinstance(s, Mapping)
+                else Segment(*(float(v) for v in s))
+                for s in segments
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class PredictionFailure:
+    """A track that could not be predicted: its path and the problem in words."""
+
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class TrackFeatures:
+    """The log-mel spectrogram of a whole (bounded) track; made without torch.
+
+    Attributes
+    ----------
+    path : the audio file, as given
+    mel : np.ndarray [shape=(n_mels, n_frames)], float32, as the checkpoint's features
+    duration_s : seconds decoded
+    """
+
+    path: str
+    mel: np.ndarray
+    duration_s: float
+
+
+def quadrant_of(valence: float, arousal: float) -> str:
+    """Russell quadrant of a point: Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0."""
+    if arousal > 0:
+        return "Q1" if valence > 0 else "Q2"
+    return "Q4" if valence > 0 else "Q3"
+
+
+def is_audio_file(path: str | Path) -> bool:
+    """Whether a file name has one of :data:`AUDIO_EXTENSIONS` (case-insensitive)."""
+    return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def resolve_model_dir(name_or_dir: str | Path | None) -> Path:
+    """The checkpoint folder of a shipped model name (default when None) or a run directory.
+
+    Raises
+    ------
+    CheckpointError
+        Neither a known name nor a folder holding ``checkpoint.json``.
+    """
+    from importlib.resources import files
+
+    key = "default" if name_or_dir is None else str(name_or_dir)
+    if key in MODELS:
+        folder = Path(str(files("moodnet").joinpath(MODELS[key])))
+        if not (folder / "checkpoint.json").is_file():
+            raise CheckpointError(
+                f"the shipped model {key!r} is missing from this installation ({folder}); "
+                "train one and pass its run directory instead"
+            )
+        return folder
+    folder = Path(key).expanduser()
+    if not folder.is_dir():
+        raise CheckpointError(
+            f"{folder}: not a model name ({', '.join(sorted(MODELS))}) nor a run directory"
+        )
+    if not (folder / "checkpoint.json").is_file():
+        raise CheckpointError(f"{folder}: no checkpoint.json in this run directory")
+    return folder.resolve()
+
+
+class Predictor:
+    """A loaded model that predicts the mood of audio files (and their lyrics).
+
+    Build it with :meth:`load`. It is safe to call :meth:`predict` from several threads.
+    """
+
+    def __init__(self, checkpoint: Checkpoint, *, source: Path) -> None:
+        features = checkpoint.feature_config() if checkpoint.uses_audio else None
+        if checkpoint.uses_audio and features is None:
+            raise CheckpointError(f"{source}: the checkpoint records no feature config")
+        self._checkpoint = checkpoint
+        self._features = features
+        self._vocabulary = checkpoint.vocabulary() if checkpoint.uses_lyrics else None
+        if self._vocabulary is not None and not checkpoint.max_tokens:
+            raise CheckpointError(f"{source}: a lyrics model without max_tokens")
+        self.source = source
+        self._device = str(checkpoint.device)
+
+    @classmethod
+    def load(cls, name_or_dir: str | Path | None = None, *, device: str = "auto") -> Predictor:
+        """Load a shipped model by name (None: the default one) or a training run directory.
+
+        Parameters
+        ----------
+        name_or_dir : one of :data:`MODELS`, a run directory, or None for ``"default"``
+        device : "auto" (CUDA when present, else CPU), "cpu", "cuda", ...
+
+        Raises
+        ------
+        CheckpointError
+            The name is unknown, or the folder is missing parts.
+        """
+        from moodnet.training.checkpoint import load_checkpoint
+
+        folder = resolve_model_dir(name_or_dir)
+        return cls(load_checkpoint(folder, device=device), source=folder)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Names of the classes of the model's class head (empty when it has none)."""
+        return tuple(self._checkpoint.class_names or ())
+
+    @property
+    def uses_audio(self) -> bool:
+        """Whether the model reads audio (False for a lyrics-only model)."""
+        return self._checkpoint.uses_audio
+
+    @property
+    def uses_lyrics(self) -> bool:
+        """Whether the model reads lyrics."""
+        return self._vocabulary is not None
+
+    @property
+    def feature_config(self) -> FeatureConfig:
+        """The checkpoint's :class:`moodnet.audio.FeatureConfig` (audio models)."""
+        if self._features is None:
+            raise ParameterError(f"{self.source}: a lyrics-only model has no audio features")
+        return self._features
+
+    @property
+    def window_s(self) -> float:
+        """Seconds of audio the model sees at once (its training clip length); 0 without audio."""
+        return float(self._features.clip_seconds) if self._features is not None else 0.0
+
+    @property
+    def va_scale(self) -> str:
+        """Scale of valence/arousal: ``unit`` is [-1, 1] (DESIGN.md); ``zscore`` otherwise."""
+        return self._checkpoint.va_scale or "unit"
+
+    def describe(self) -> dict[str, Any]:
+        """What the model is: source folder, name, classes, inputs, window length, VA scale."""
+        return {
+            "source": str(self.source),
+            "name": self._checkpoint.model_config.name,
+            "class_names": list(self.class_names),
+            "uses_audio": self.uses_audio,
+            "uses_lyrics": self.uses_lyrics,
+            "window_s": round(self.window_s, 3),
+            "va_scale": self.va_scale,
+        }
+
+    def predict(
+        self,
+        audio_path: str | Path,
+        *,
+        lyrics: str | Path | None = None,
+        segments: float | None = None,
+    ) -> Prediction:
+        """Predict the mood of one track.
+
+        Parameters
+        ----------
+        audio_path : an audio file (anything :func:`moodnet.audio.load_audio` decodes)
+        lyrics : the lyrics as text (``str``), a lyrics file (``Path``), or None
+        segments : also give valence/arousal for every ``segments``-second stretch
+            (>= 1 s); None for the whole-track prediction only
+
+        Returns
+        -------
+        prediction : Prediction
+
+        Raises
+        ------
+        AudioError
+            The file is missing, does not decode, or is empty, silent or too short.
+        LyricsError
+            The lyrics file cannot be read.
+        ParameterError
+            ``segments`` is below 1 s or not finite.
+        """
+        _check_segments(segments)
+        if not self.uses_audio:
+            return self._predict_lyrics_only(str(audio_path), lyrics)
+        features = track_features(
+            audio_path, feature_config=self.feature_config, max_duration=MAX_DURATION_S
+        )
+        return self.predict_features(features, lyrics=lyrics, segments=segments)
+
+    def predict_features(
+        self,
+        features: TrackFeatures,
+        *,
+        lyrics: str | Path | None = None,
+        segments: float | None = None,
+    ) -> Prediction:
+        """Predict from features made by :func:`track_features` (see :meth:`predict`)."""
+        _check_segments(segments)
+        tokens = self._encode_lyrics(lyrics)
+        window_frames = self.feature_config.n_frames
+        whole, spans, segment_plans = _window_plans(
+            features, window_frames=window_frames,
+            frames_per_s=1.0 / self.feature_config.frame_seconds, segments=segments,
+        )
+        starts = sorted({start for plan in [whole, *segment_plans] for start in plan})
+        va, probs = self._run_windows(features.mel, starts, window_frames, tokens)
+        row = {start: i for i, start in enumerate(starts)}
+
+        def mean_of(plan: list[int]) -> tuple[np.ndarray, np.ndarray | None]:
+            idx = [row[s] for s in plan]
+            return va[idx].mean(axis=0), None if probs is None else probs[idx].mean(axis=0)
+
+        track_va, track_probs = mean_of(whole)
+        segment_list = []
+        for (a_s, b_s), plan in zip(spans, segment_plans, strict=True):
+            seg_va, _ = mean_of(plan)
+            segment_list.append(Segment(a_s, b_s, float(seg_va[0]), float(seg_va[1])))
+        return self._prediction(features.path, track_va, track_probs,
+                                used_lyrics=tokens is not None, segments=segment_list)
+
+    def predict_many(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        lyrics_dir: str | Path | None = None,
+        lyrics: Mapping[str, str | Path] | None = None,
+        segments: float | None = None,
+        workers: int = 1,
+        pool: str = "auto",
+    ) -> Iterator[Prediction | PredictionFailure]:
+        """Predict many tracks, yielding results in the order of ``paths``.
+
+        A track that fails yields a :class:`PredictionFailure` and the batch goes on.
+
+        Parameters
+        ----------
+        paths : audio files
+        lyrics_dir : folder of ``<audio stem>.txt`` lyrics files (a missing file: no lyrics)
+        lyrics : audio path (as given in ``paths``) -> lyrics text or file; wins over
+            ``lyrics_dir``
+        segments : as in :meth:`predict`
+        workers : processes; 1 does everything in this process
+        pool : how ``workers`` > 1 processes are used. ``"model"``: each loads the model once
+            and predicts whole files (one torch thread each); ``"decode"``: they decode and
+            compute the log-mel (torch-free) and the model runs in this process; ``"auto"``:
+            ``"decode"`` when the model is on a GPU, else ``"model"`` (see
+            ``bench/bench_predict.py``)
+
+        Yields
+        ------
+        result : Prediction or PredictionFailure, one per path, in order
+        """
+        _check_segments(segments)
+        if workers < 1:
+            raise ParameterError(f"workers must be >= 1, got {workers}")
+        if pool not in POOLS:
+            raise ParameterError(f"pool must be one of {POOLS}, got {pool!r}")
+        jobs = [(str(p), _lyrics_for(str(p), lyrics=lyrics, lyrics_dir=lyrics_dir)) for p in paths]
+        if workers == 1 or len(jobs) <= 1 or not self.uses_audio:
+            for path, track_lyrics in jobs:
+                yield self._predict_or_fail(path, track_lyrics, segments)
+        elif pool == "decode" or (pool == "auto" and self._device.startswith("cuda")):
+            yield from self._predict_decode_pool(jobs, segments=segments, workers=workers)
+        else:
+            yield from _in_order(
+                _model_worker_job, [(path, text, segments) for path, text in jobs],
+                workers=workers, initializer=_start_model_worker,
+                initargs=(str(self.source), self._device),
+            )
+
+    def _predict_or_fail(
+        self, path: str, lyrics: str | Path | None, segments: float | None,
+    ) -> Prediction | PredictionFailure:
+        try:
+            return self.predict(path, lyrics=lyrics, segments=segments)
+        except MoodnetError as exc:
+            return PredictionFailure(path, _problem(exc))
+        except Exception as exc:  # a batch must survive one unreadable file
+            return PredictionFailure(path, f"{type(exc).__name__}: {exc}")
+
+    def _predict_decode_pool(
+        self, jobs: list[tuple[str, str | Path | None]], *, segments: float | None, workers: int,
+    ) -> Iterator[Prediction | PredictionFailure]:
+        features_jobs = [(path, self.feature_config) for path, _ in jobs]
+        results = _in_order(_features_job, features_jobs, workers=workers,
+                            initializer=_ignore_sigint)
+        for (path, track_lyrics), features in zip(jobs, results, strict=True):
+            if isinstance(features, PredictionFailure):
+                yield features
+                continue
+            try:
+                yield self.predict_features(features, lyrics=track_lyrics, segments=segments)
+            except MoodnetError as exc:
+                yield PredictionFailure(path, _problem(exc))
+
+    def _encode_lyrics(self, lyrics: str | Path | None) -> np.ndarray | None:
+        """Token ids (L,) of the lyrics, or None when absent, empty or unused by the model."""
+        if lyrics is None or self._vocabulary is None:
+            return None
+        from moodnet.lyrics import lyrics_tokens, read_lyrics
+
+        text = read_lyrics(lyrics) if isinstance(lyrics, Path) else lyrics
+        tokens = lyrics_tokens(text)
+        if not tokens:
+            return None
+        return self._vocabulary.encode(tokens, max_len=int(self._checkpoint.max_tokens or 0))
+
+    def _predict_lyrics_only(self, path: str, lyrics: str | Path | None) -> Prediction:
+        tokens = self._encode_lyrics(lyrics)
+        if tokens is None:
+            raise LyricsError(path, "this model reads lyrics only, and none were given")
+        out = self._checkpoint.predict_arrays(None, tokens[np.newaxis], np.ones(1, dtype=bool))
+        va = _va_of(out, self._checkpoint)[0]
+        probs = None if out.class_probs is None else np.asarray(out.class_probs[0])
+        return self._prediction(path, va, probs, used_lyrics=True, segments=())
+
+    def _prediction(
+        self, path: str, va: np.ndarray, probs: np.ndarray | None, *, used_lyrics: bool,
+        segments: Sequence[Segment],
+    ) -> Prediction:
+        valence, arousal = float(va[0]), float(va[1])
+        class_probs = {} if probs is None else {
+            name: float(p) for name, p in zip(self.class_names, probs, strict=True)
+        }
+        return Prediction(
+            path=path,
+            valence=valence,
+            arousal=arousal,
+            quadrant=quadrant_of(valence, arousal),
+            class_probs=class_probs,
+            mood_words=tuple(nearest_mood_words(valence, arousal, k=3)),
+            used_lyrics=used_lyrics,
+            segments=tuple(segments),
+        )
+
+    def _run_windows(
+        self, mel: np.ndarray, starts: Sequence[int], window_frames: int,
+        tokens: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Model outputs for the windows starting at ``starts``: VA (N, 2), probs (N, K)."""
+        va_parts, prob_parts = [], []
+        for first in range(0, len(starts), _BATCH_WINDOWS):
+            batch_starts = starts[first : first + _BATCH_WINDOWS]
+            batch = np.stack([
+                _window(mel, s, window_frames, pad_value=self.feature_config.pad_value)
+                for s in batch_starts
+            ])
+            n = len(batch_starts)
+            batch_tokens = None if tokens is None else np.tile(tokens, (n, 1))
+            has_lyrics = None if tokens is None else np.ones(n, dtype=bool)
+            out = self._checkpoint.predict_arrays(batch, batch_tokens, has_lyrics)
+            va_parts.append(_va_of(out, self._checkpoint))
+            if out.class_probs is not None:
+                prob_parts.append(np.asarray(out.class_probs, dtype=np.float64))
+        va = np.concatenate(va_parts)
+        return va, (np.concatenate(prob_parts) if prob_parts else None)
+
+
+def track_features(
+    audio_path: str | Path, *, feature_config: Any, max_duration: float = MAX_DURATION_S,
+) -> TrackFeatures:
+    """Decode a track (its first ``max_duration`` seconds) and compute its log-mel.
+
+    Parameters
+    ----------
+    audio_path : an audio file
+    feature_config : :class:`moodnet.audio.FeatureConfig` of the checkpoint
+    max_duration : seconds decoded at most
+
+    Returns
+    -------
+    features : TrackFeatures with ``mel`` [shape=(n_mels, n_frames)], float32
+
+    Raises
+    ------
+    AudioError
+        As :func:`moodnet.audio.load_audio`.
+    """
+    from moodnet.audio import load_audio, log_mel
+
+    rate = feature_config.sample_rate
+    y = load_audio(audio_path, sr=rate, mono=True, duration=max_duration)
+    mel = log_mel(y, config=feature_config)
+    return TrackFeatures(str(audio_path), np.asarray(mel, dtype=np.float32), len(y) / rate)
+
+
+
+
+def _window(mel: np.ndarray, start: int, length: int, *, pad_value: float) -> np.ndarray:
+    piece = mel[:, start : start + length]
+    if piece.shape[1] < length:
+        pad = np.full((mel.shape[0], length - piece.shape[1]), pad_value, dtype=mel.dtype)
+        piece = np.concatenate([piece, pad], axis=1)
+    return piece
+
+
+def _tile_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
+    """Starts of windows tiling frames [a, b): back to back, plus one ending at ``b`` when
+    the rest is at least a quarter window; a stretch shorter than a window gets one."""
+    if b - a <= length:
+        return [max(0, min(a, n_frames - length))]
+    starts = list(range(a, b - length + 1, length))
+    rest = b - (starts[-1] + length)
+    if rest >= _LAST_WINDOW_MIN_SHARE * length:
+        starts.append(b - length)
+    return starts
+
+
+def _window_plans(
+    features: TrackFeatures, *, window_frames: int, frames_per_s: float, segments: float | None,
+) -> tuple[list[int], list[tuple[float, float]], list[list[int]]]:
+    """Window starts (frames) for the whole track; segment spans (s) and their windows."""
+    n_frames = features.mel.shape[1]
+    whole = _tile_windows(0, n_frames, window_frames, n_frames)
+    spans = _segment_spans(features.duration_s, segments) if segments is not None else []
+    plans = []
+    for a_s, b_s in spans:
+        a = min(round(a_s * frames_per_s), n_frames - 1)
+        b = min(max(round(b_s * frames_per_s), a + 1), n_frames)
+        plans.append(_segment_windows(a, b, window_frames, n_frames))
+    return whole, spans, plans
+
+
+def _segment_spans(duration_s: float, segment_s: float) -> list[tuple[float, float]]:
+    """(start, end) seconds of consecutive ``segment_s`` stretches covering the track."""
+    count = max(1, math.ceil(duration_s / segment_s - 1e-6))
+    return [
+        (round(float(k * segment_s), 3), round(float(min((k + 1) * segment_s, duration_s)), 3))
+        for k in range(count)
+    ]
+
+
+def _segment_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
+    """Windows for the stretch [a, b): tiled when it is longer than a window, else one
+    window centred on it (kept inside the track)."""
+    if b - a >= length:
+        return _tile_windows(a, b, length, n_frames)
+    centre = (a + b) // 2
+    return [max(0, min(centre - length // 2, n_frames - length))]
+
+
+def _va_of(out: Any, checkpoint: Checkpoint) -> np.ndarray:
+    """VA (B, 2) of model outputs; a class-only model gives the probability-weighted mean of
+    its classes' VA centres (recorded in the label scheme)."""
+    if out.va is not None:
+        return np.asarray(out.va, dtype=np.float64)
+    centres = _class_centres(checkpoint)
+    if centres is None or out.class_probs is None:
+        raise CheckpointError(
+            f"{checkpoint.model_config.name}: the model gives no valence/arousal and its "
+            "label scheme records no class centres"
+        )
+    return np.asarray(out.class_probs, dtype=np.float64) @ centres
+
+
+def _check_segments(segments: float | None) -> None:
+    if segments is not None and not (math.isfinite(segments) and segments >= MIN_SEGMENT_S):
+        raise ParameterError(f"segments must be at least {MIN_SEGMENT_S} s, got {segments}")
+
+
+def _lyrics_for(
+    path: str, *, lyrics: Mapping[str, str | Path] | None, lyrics_dir: str | Path | None,
+) -> str | Path | None:
+    if lyrics is not None and path in lyrics:
+        return lyrics[path]
+    if lyrics_dir is not None:
+        candidate = Path(lyrics_dir) / f"{Path(path).stem}.txt"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _problem(exc: BaseException) -> str:
+    if isinstance(exc, AudioError | LyricsError):
+        return exc.problem
+    return str(exc) or type(exc).__name__
+
+
+def _features_job(path: str, feature_config: Any) -> TrackFeatures | PredictionFailure:
+    try:
+        return track_features(path, feature_config=feature_config)
+    except MoodnetError as exc:
+        return PredictionFailure(path, _problem(exc))
+    except Exception as exc:  # a batch must survive one unreadable file
+        return PredictionFailure(path, f"{type(exc).__name__}: {exc}")
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_model_worker(source: str, device: str) -> None:
+    import torch
+
+    _ignore_sigint()
+    torch.set_num_threads(1)
+    _WORKER_STATE["predictor"] = Predictor.load(source, device=device)
+
+
+def _model_worker_job(
+    path: str, lyrics: str | Path | None, segments: float | None,
+) -> Prediction | PredictionFailure:
+    predictor: Predictor = _WORKER_STATE["predictor"]
+    return predictor._predict_or_fail(path, lyrics, segments)
+
+
+def _in_order(
+    job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
+    initializer: Callable[..., None], initargs: tuple[Any, ...] = (),
+) -> Iterator[_Result]:
+    """``job(*args)`` for every tuple of ``arguments`` in ``workers`` spawned processes,
+    yielded in order, with at most ``2 * workers`` jobs submitted ahead."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(arguments)), mp_context=context,
+        initializer=initializer, initargs=initargs,
+    ) as executor:
+        pending: deque[Future[_Result]] = deque()
+        remaining = iter(arguments)
+        try:
+            for args in remaining:
+                pending.append(executor.submit(job, *args))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                future = pending.popleft()
+                following: tuple[Any, ...] | None = next(remaining, None)
+                if following is not None:
+                    pending.append(executor.submit(job, *following))
+                yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _class_centres(checkpoint: Checkpoint) -> np.ndarray | None:
+    """VA centres (K, 2) of the classes, from the label scheme stored in the checkpoint."""
+    state = (checkpoint.label_scheme or {}).get("state") or {}
+    centres = state.get("centres")
+    if centres is None:
+        return None
+    array = np.asarray(centres, dtype=np.float64)
+    if array.shape != (len(checkpoint.class_names), 2) or not np.isfinite(array).all():
+        return None
+    return array

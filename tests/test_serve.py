@@ -1,0 +1,203 @@
+"""The web service through a real uvicorn server on a loopback port (httpx client)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from moodnet.errors import ParameterError
+from moodnet.serve.app import create_app
+from predict_helpers import (
+    MADE_UP_LYRICS,
+    LiveServer,
+    build_tiny_checkpoint,
+    write_corrupt,
+    write_tone,
+)
+
+MAX_UPLOAD_MB = 1.0
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("serve")
+    return {
+        "run": build_tiny_checkpoint(folder / "run"),
+        "song": write_tone(folder / "song.wav", seconds=5.0),
+        "corrupt": write_corrupt(folder / "corrupt.mp3"),
+        "big": write_tone(folder / "big.wav", seconds=30.0),  # ~1.3 MB of 16-bit PCM
+    }
+
+
+@pytest.fixture(scope="module")
+def server(files: dict[str, Path]) -> Iterator[str]:
+    app = create_app(model=files["run"], device="cpu", max_upload_mb=MAX_UPLOAD_MB)
+    with LiveServer(app) as live:
+        yield live.url
+
+
+@pytest.fixture()
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=60) as http:
+        yield http
+
+
+def _upload(path: Path, name: str | None = None) -> dict[str, tuple[str, bytes, str]]:
+    return {"audio": (name or path.name, path.read_bytes(), "application/octet-stream")}
+
+
+def _assert_error(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "detail"} and body["error"]
+    return body  # type: ignore[no-any-return]
+
+
+def test_health_describes_the_model(client: httpx.Client) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["model"]["class_names"] == ["Q1", "Q2", "Q3", "Q4"]
+    assert body["model"]["uses_lyrics"] is True
+
+
+def test_page_moods_and_docs_are_served(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="plane"' in page.text
+    assert "http://" not in page.text.replace('"http://www.w3.org/2000/svg"', "")
+    assert len(client.get("/moods").json()) == 28
+    assert client.get("/docs").status_code == 200
+    assert "/predict" in client.get("/openapi.json").json()["paths"]
+
+
+def test_predict_audio(client: httpx.Client, files: dict[str, Path]) -> None:
+    response = client.post("/predict", files=_upload(files["song"]))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["filename"] == "song.wav"
+    assert -1.5 < body["valence"] < 1.5 and -1.5 < body["arousal"] < 1.5
+    assert body["quadrant"] in {"Q1", "Q2", "Q3", "Q4"}
+    assert len(body["mood_words"]) == 3
+    assert body["used_lyrics"] is False and body["segments"] == []
+
+
+def test_predict_with_lyrics_and_segments(client: httpx.Client, files: dict[str, Path]) -> None:
+    response = client.post(
+        "/predict", files=_upload(files["song"]),
+        data={"lyrics": MADE_UP_LYRICS[3], "segments": "2"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["used_lyrics"] is True
+    assert [(s["start_s"], s["end_s"]) for s in body["segments"]] == [
+        (0.0, 2.0), (2.0, 4.0), (4.0, 5.0)]
+
+
+def test_corrupt_audio_is_422_json(client: httpx.Client, files: dict[str, Path]) -> None:
+    body = _assert_error(client.post("/predict", files=_upload(files["corrupt"])), 422)
+    assert "corrupt.mp3" in str(body["detail"])
+
+
+def test_not_audio_type_is_415(client: httpx.Client, files: dict[str, Path]) -> None:
+    _assert_error(client.post("/predict", files=_upload(files["song"], "notes.txt")), 415)
+
+
+def test_empty_file_is_422(client: httpx.Client) -> None:
+    response = client.post("/predict", files={"audio": ("empty.wav", b"", "audio/wav")})
+    _assert_error(response, 422)
+
+
+def test_missing_field_and_bad_segments_are_422(
+    client: httpx.Client, files: dict[str, Path]
+) -> None:
+    body = _assert_error(client.post("/predict", data={"lyrics": "la la"}), 422)
+    assert "audio" in str(body["detail"])
+    _assert_error(client.post("/predict", files=_upload(files["song"]),
+                              data={"segments": "0.1"}), 422)
+    _assert_error(client.post("/predict", files=_upload(files["song"]),
+                              data={"segments": "soon"}), 422)
+
+
+def test_too_large_upload_is_413(client: httpx.Client, files: dict[str, Path]) -> None:
+    assert files["big"].stat().st_size > MAX_UPLOAD_MB * 1_000_000
+    body = _assert_error(client.post("/predict", files=_upload(files["big"])), 413)
+    assert "1 MB" in str(body["detail"])
+
+
+def test_too_large_chunked_upload_is_413(client: httpx.Client, files: dict[str, Path]) -> None:
+    multipart = httpx.Request("POST", "/predict", files=_upload(files["big"]))
+    body, content_type = multipart.read(), multipart.headers["Content-Type"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the server has to count
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    response = client.post("/predict", content=chunks(), headers={"Content-Type": content_type})
+    assert "1 MB" in str(_assert_error(response, 413)["detail"])
+
+
+def test_unknown_route_is_json_404(client: httpx.Client) -> None:
+    _assert_error(client.get("/nothing-here"), 404)
+
+
+def test_concurrent_requests_all_answer(server: str, files: dict[str, Path]) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("moodnet-upload-*"))
+
+    def one(i: int) -> int:
+        with httpx.Client(base_url=server, timeout=60) as http:
+            path = files["corrupt"] if i % 4 == 3 else files["song"]
+            return http.post("/predict", files=_upload(path)).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(one, range(12)))
+    assert statuses.count(200) == 9 and statuses.count(422) == 3
+    with httpx.Client(base_url=server, timeout=10) as http:
+        assert http.get("/health").status_code == 200
+    assert set(Path(tempfile.gettempdir()).glob("moodnet-upload-*")) == before
+
+
+def test_slow_prediction_is_504_and_server_keeps_serving(files: dict[str, Path]) -> None:
+    app = create_app(model=files["run"], device="cpu", max_upload_mb=5, timeout_s=0.001)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+        _assert_error(http.post("/predict", files=_upload(files["big"])), 504)
+        assert http.get("/health").status_code == 200
+
+
+def test_create_app_rejects_bad_limits() -> None:
+    with pytest.raises(ParameterError):
+        create_app(max_upload_mb=0)
+    with pytest.raises(ParameterError):
+        create_app(max_concurrent=0)
+    with pytest.raises(ParameterError):
+        create_app(timeout_s=0)
+
+
+def test_serve_command_starts_a_server(files: dict[str, Path]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "moodnet", "serve", "--port", str(port),
+               "--model", str(files["run"]), "--device", "cpu"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(process.stdout.read().decode()) from None  # type: ignore[union-attr]
+                time.sleep(0.1)
+        assert health.json()["model"]["source"] == str(files["run"].resolve())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
