@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the committed result tables under docs/results/ from a clean clone.
-#   MOODNET_DATA=../shared/data bash scripts/reproduce_tables.sh [mirex|4q ...]
+#   MOODNET_DATA=../shared/data bash scripts/reproduce_tables.sh [mirex 4q mirex_musicnn 4q_musicnn]
 # Manifests and the feature cache go to ./work (ignored by git); tables to docs/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,23 @@ table_4q() {
     moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache"
     moodnet table --manifest "$WORK/4q.jsonl" --cache "$WORK/cache" \
         --config configs/table.yaml --out docs/results/4q --modalities audio svm_audio
+}
+
+# The stronger columns: the frozen pretrained musicnn embedding (+ lyrics bag, mid-level fusion).
+table_mirex_musicnn() {
+    moodnet extract "$WORK/mirex.jsonl" --cache "$WORK/cache" --config configs/features_musicnn.yaml \
+        --no-descriptors
+    moodnet table --manifest "$WORK/mirex.jsonl" --cache "$WORK/cache" \
+        --config configs/table_musicnn.yaml --out docs/results/mirex_musicnn \
+        --audio-model musicnn_head --lyrics-model lyrics_bag --modalities audio lyrics bimodal late
+}
+
+table_4q_musicnn() {
+    moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache" --config configs/features_musicnn.yaml \
+        --no-descriptors
+    moodnet table --manifest "$WORK/4q.jsonl" --cache "$WORK/cache" \
+        --config configs/table_musicnn.yaml --out docs/results/4q_musicnn \
+        --audio-model musicnn_head --modalities audio
 }
 
 for name in "${@:-mirex 4q}"; do

@@ -98,7 +98,9 @@ def evaluate_arrays(
     -------
     Evaluation
     """
-    pred = checkpoint.predict_arrays(data.mel, data.tokens, data.has_lyrics, batch_size=batch_size)
+    pred = checkpoint.predict_arrays(
+        data.mel, data.tokens, data.has_lyrics, embeddings=data.embeddings, batch_size=batch_size
+    )
     return evaluate_predictions(
         data,
         va=pred.va,

@@ -257,6 +257,7 @@ def compute_table(
         modalities = [m for m in modalities if m in ("audio", "svm_audio")]
     if subset == "with_lyrics":
         dataset = _with_lyrics_only(dataset)
+    dataset = _with_audio_embeddings(dataset, config, models, modalities)
     say = log or (lambda line: None)
     classical = _classical_features(config, dataset, modalities)
     cells: list[CellResult] = []
@@ -277,6 +278,27 @@ def compute_table(
     return ResultsTable(
         cells=cells, schemes=tuple(schemes), modalities=tuple(modalities), meta=meta
     )
+
+
+def _with_audio_embeddings(
+    dataset: Dataset, config: TrainConfig, models: dict[str, str], modalities: Sequence[str]
+) -> Dataset:
+    """Run a frozen audio backbone (``musicnn_head``) once for the whole table instead of once
+    per cell, when every trained column that reads audio uses it."""
+    from moodnet.models import build_model
+    from moodnet.training.arrays import precompute_audio
+
+    audio_columns = [m for m in modalities if m in ("audio", "bimodal")]
+    built = [build_model(replace(config.model, name=models[m])) for m in audio_columns]
+    if not built or not all(getattr(model, "precomputes_audio", False) for model in built):
+        return dataset
+    arrays = {
+        split: precompute_audio(
+            built[0], data, batch_size=config.eval_batch_size, progress=config.progress
+        )
+        for split, data in dataset.arrays.items()
+    }
+    return replace(dataset, arrays=arrays)
 
 
 def _with_lyrics_only(dataset: Dataset) -> Dataset:
@@ -377,7 +399,9 @@ def _late_cell(
     audio, lyrics = trained["audio"], trained["lyrics"]
 
     def outputs(checkpoint: Checkpoint, arrays: ArrayData) -> np.ndarray:
-        pred = checkpoint.predict_arrays(arrays.mel, arrays.tokens, arrays.has_lyrics)
+        pred = checkpoint.predict_arrays(
+            arrays.mel, arrays.tokens, arrays.has_lyrics, embeddings=arrays.embeddings
+        )
         out = pred.va if pred.va is not None else pred.class_probs
         assert out is not None
         return out

@@ -153,6 +153,7 @@ class Checkpoint:
         tokens: np.ndarray | None = None,
         has_lyrics: np.ndarray | None = None,
         *,
+        embeddings: np.ndarray | None = None,
         batch_size: int = 32,
     ) -> PredictionArrays:
         """Predict B tracks from arrays.
@@ -163,6 +164,8 @@ class Checkpoint:
             :meth:`feature_config` (T = the clip's frames); None for a lyrics-only model
         tokens : np.ndarray [shape=(B, L)], int64 word ids from :meth:`vocabulary`, or None
         has_lyrics : np.ndarray [shape=(B,)], bool, or None (tracks with any token)
+        embeddings : np.ndarray [shape=(B, D)], the frozen backbone's embeddings, used in place
+            of ``mel`` by models that precompute their audio part (``musicnn_head``)
         batch_size : tracks per forward pass
 
         Returns
@@ -171,7 +174,7 @@ class Checkpoint:
         """
         from moodnet.training.arrays import predict_outputs
 
-        data = self._arrays(mel, tokens, has_lyrics)
+        data = self._arrays(mel, tokens, has_lyrics, embeddings)
         outputs = predict_outputs(self.model, data, batch_size=batch_size, device=self.device)
         probs = None
         if "logits" in outputs:
@@ -182,13 +185,21 @@ class Checkpoint:
         return PredictionArrays(va=va, class_probs=probs, class_names=self.class_names)
 
     def _arrays(
-        self, mel: np.ndarray | None, tokens: np.ndarray | None, has_lyrics: np.ndarray | None
+        self,
+        mel: np.ndarray | None,
+        tokens: np.ndarray | None,
+        has_lyrics: np.ndarray | None,
+        embeddings: np.ndarray | None = None,
     ) -> ArrayData:
         from moodnet.errors import DataError
         from moodnet.training.arrays import ArrayData
 
         n_mels = self.model_config.n_mels
-        if self.uses_audio:
+        if embeddings is not None and getattr(self.model, "precomputes_audio", False):
+            mel = None
+            embeddings = np.asarray(embeddings, dtype=np.float32)
+        elif self.uses_audio:
+            embeddings = None
             if mel is None:
                 raise ParameterError("this model needs log-mel input (mel)")
             mel = np.asarray(mel, dtype=np.float32)
@@ -206,12 +217,12 @@ class Checkpoint:
                 raise ParameterError(f"tokens: ids outside 0..{self.model_config.vocab_size - 1}")
         if has_lyrics is not None:
             has_lyrics = np.asarray(has_lyrics, dtype=bool).reshape(-1)
-        if mel is None and tokens is None:
+        if mel is None and embeddings is None and tokens is None:
             if has_lyrics is None:
                 raise ParameterError("no input: this lyrics model needs tokens or has_lyrics")
             tokens = np.zeros((has_lyrics.shape[0], 1), dtype=np.int64)
         try:
-            return ArrayData(mel=mel, tokens=tokens, has_lyrics=has_lyrics)
+            return ArrayData(mel=mel, tokens=tokens, has_lyrics=has_lyrics, embeddings=embeddings)
         except DataError as exc:
             raise ParameterError(f"inputs do not match: {exc}") from exc
 
