@@ -72,8 +72,16 @@ class _FrequencyMaxConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 1, T, F) -> (B, filters, T)
         x = nn.functional.pad(x, (0, 0, *self.time_pad))
-        x = self.bn(torch.relu(self.conv(x)))  # (B, filters, T, F')
-        return x.amax(dim=3)
+        x = self.conv(x)  # (B, filters, T, F')
+        if self.training:
+            return self.bn(torch.relu(x)).amax(dim=3)
+        # Inference: ReLU and the per-channel affine batch norm are monotone, so the maximum
+        # over frequency can be taken first (the minimum where the norm's scale is negative),
+        # and both run on (B, filters, T) instead of (B, filters, T, F'). Same result.
+        low, high = torch.aminmax(x, dim=3)  # (B, filters, T) each
+        negative = (self.bn.weight < 0).view(1, -1, 1)
+        x = torch.where(negative, low, high)
+        return self.bn(torch.relu(x).unsqueeze(3)).squeeze(3)
 
 
 class _TimeConv(nn.Module):
