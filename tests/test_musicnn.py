@@ -171,3 +171,17 @@ def test_bf16_embedding_is_close_to_float32(embedder: MusicnnEmbedder) -> None:
 def test_bad_batch_size_raises() -> None:
     with pytest.raises(ParameterError):
         MusicnnEmbedder(device="cpu", batch_size=0)
+
+
+def test_inference_shortcut_equals_the_layer_order_of_training() -> None:
+    model = load_msd_musicnn().eval()
+    patches = torch.from_numpy(np.random.default_rng(3).normal(1.0, 2.0, (3, 187, 96)))
+    patches = patches.float()
+    with torch.no_grad():
+        fast = model(patches)
+        for module in [*model.timbral, *model.temporal]:
+            module.training = True  # conv -> ReLU -> batch norm (running stats) -> max
+        slow = model(patches)
+    assert any(bool((m.bn.weight < 0).any()) for m in model.timbral)  # both branches used
+    torch.testing.assert_close(fast.penultimate, slow.penultimate, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fast.logits, slow.logits, rtol=1e-5, atol=1e-5)
