@@ -8,7 +8,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -115,14 +115,19 @@ def run(args: argparse.Namespace) -> int:
     for path in plan.missing:
         print(f"moodnet predict: skipped {path}: no such file or folder", file=sys.stderr)
     new: list[Prediction] = []
-    with _Writer(plan.fmt, args.output, columns=columns, widths=_widths(plan.tracks)) as writer:
-        for result in _progress(_results(predictor, todo, plan, args), total=len(todo)):
-            if isinstance(result, str):
-                failed += 1
-                _tqdm_write(f"moodnet predict: skipped {result}", sys.stderr)
-                continue
-            writer.write(result)
-            new.append(result)
+    results = _results(predictor, todo, plan, args)
+    try:
+        with _Writer(plan.fmt, args.output, columns=columns,
+                     widths=_widths(plan.tracks)) as writer:
+            for result in _progress(results, total=len(todo)):
+                if isinstance(result, str):
+                    failed += 1
+                    _tqdm_write(f"moodnet predict: skipped {result}", sys.stderr)
+                    continue
+                writer.write(result)
+                new.append(result)
+    finally:  # stops the worker processes at once, also on Ctrl-C
+        results.close()
     if args.plot is not None and previous + new:
         from moodnet.predict.plot import plot_va_plane
 
@@ -193,15 +198,20 @@ def find_audio(paths: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _results(
     predictor: Any, todo: list[str], plan: _Plan, args: argparse.Namespace,
-) -> Iterator[Prediction | str]:
+) -> Generator[Prediction | str, None, None]:
     from moodnet.predict import PredictionFailure
 
     lyrics = {todo[0]: plan.lyrics_file} if plan.lyrics_file is not None and todo else None
-    for result in predictor.predict_many(
+    results = predictor.predict_many(
         todo, lyrics=lyrics, lyrics_dir=plan.lyrics_dir, segments=args.segments,
         workers=args.workers,
-    ):
-        yield f"{result.path}: {result.error}" if isinstance(result, PredictionFailure) else result
+    )
+    try:
+        for result in results:
+            yield (f"{result.path}: {result.error}" if isinstance(result, PredictionFailure)
+                   else result)
+    finally:
+        results.close()
 
 
 def _progress(results: Iterator[Any], *, total: int) -> Iterator[Any]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import math
 import signal
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -282,7 +280,10 @@ class Predictor:
         audio_path : an audio file (anything :func:`moodnet.audio.load_audio` decodes)
         lyrics : the lyrics as text (``str``), a lyrics file (``Path``), or None
         segments : also give valence/arousal for every ``segments``-second stretch
-            (>= 1 s); None for the whole-track prediction only
+            (>= 1 s); None for the whole-track prediction only. The model always sees
+            windows of its training clip length: a stretch longer than that averages the
+            windows tiling it, a shorter one gets the window centred on it (a moving
+            average), so a track shorter than one window gives the same value everywhere
 
         Returns
         -------
@@ -367,6 +368,11 @@ class Predictor:
         Yields
         ------
         result : Prediction or PredictionFailure, one per path, in order
+
+        Notes
+        -----
+        With ``workers`` > 1, exhaust or ``close()`` the iterator (``contextlib.closing``)
+        when stopping early, so that the worker processes end at once.
         """
         _check_segments(segments)
         if workers < 1:
@@ -402,14 +408,17 @@ class Predictor:
         features_jobs = [(path, self.feature_config) for path, _ in jobs]
         results = _in_order(_features_job, features_jobs, workers=workers,
                             initializer=_ignore_sigint)
-        for (path, track_lyrics), features in zip(jobs, results, strict=True):
-            if isinstance(features, PredictionFailure):
-                yield features
-                continue
-            try:
-                yield self.predict_features(features, lyrics=track_lyrics, segments=segments)
-            except MoodnetError as exc:
-                yield PredictionFailure(path, _problem(exc))
+        try:
+            for (path, track_lyrics), features in zip(jobs, results, strict=True):
+                if isinstance(features, PredictionFailure):
+                    yield features
+                    continue
+                try:
+                    yield self.predict_features(features, lyrics=track_lyrics, segments=segments)
+                except MoodnetError as exc:
+                    yield PredictionFailure(path, _problem(exc))
+        finally:
+            results.close()
 
     def _encode_lyrics(self, lyrics: str | Path | None) -> np.ndarray | None:
         """Token ids (L,) of the lyrics, or None when absent, empty or unused by the model."""
@@ -608,49 +617,49 @@ def _ignore_sigint() -> None:
 
 
 def _start_model_worker(source: str, device: str) -> None:
-    import torch
-
     _ignore_sigint()
-    torch.set_num_threads(1)
-    _WORKER_STATE["predictor"] = Predictor.load(source, device=device)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        _WORKER_STATE["predictor"] = Predictor.load(source, device=device)
+    except Exception as exc:  # reported per track: a pool must not respawn a failing worker
+        _WORKER_STATE["error"] = f"the model did not load in a worker: {exc}"
 
 
 def _model_worker_job(
     path: str, lyrics: str | Path | None, segments: float | None,
 ) -> Prediction | PredictionFailure:
-    predictor: Predictor = _WORKER_STATE["predictor"]
+    predictor: Predictor | None = _WORKER_STATE.get("predictor")
+    if predictor is None:
+        return PredictionFailure(path, _WORKER_STATE.get("error", "no model in this worker"))
     return predictor._predict_or_fail(path, lyrics, segments)
+
+
+def _call(job_and_args: tuple[Callable[..., _Result], tuple[Any, ...]]) -> _Result:
+    job, args = job_and_args
+    return job(*args)
 
 
 def _in_order(
     job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
     initializer: Callable[..., None], initargs: tuple[Any, ...] = (),
-) -> Iterator[_Result]:
+) -> Generator[_Result, None, None]:
     """``job(*args)`` for every tuple of ``arguments`` in ``workers`` spawned processes,
-    yielded in order, with at most ``2 * workers`` jobs submitted ahead."""
+    yielded in order.
+
+    The workers are daemonic and ignore SIGINT; closing the generator (or an interrupt while
+    it runs) terminates them, so a Ctrl-C, even a repeated one, never leaves them behind."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(arguments)), mp_context=context,
-        initializer=initializer, initargs=initargs,
-    ) as executor:
-        pending: deque[Future[_Result]] = deque()
-        remaining = iter(arguments)
-        try:
-            for args in remaining:
-                pending.append(executor.submit(job, *args))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                future = pending.popleft()
-                following: tuple[Any, ...] | None = next(remaining, None)
-                if following is not None:
-                    pending.append(executor.submit(job, *following))
-                yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = context.Pool(min(workers, len(arguments)), initializer=initializer, initargs=initargs)
+    try:
+        yield from pool.imap(_call, [(job, args) for args in arguments])
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _class_centres(checkpoint: Checkpoint) -> np.ndarray | None:
