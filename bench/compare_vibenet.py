@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--vibenet", required=True, help="the vibenet executable (its own venv)")
     parser.add_argument("--model", default=None, help="moodnet model (default: shipped)")
     parser.add_argument("--out", type=Path, required=True, help="Markdown report to write")
+    parser.add_argument("--bf16", action="store_true", help="run moodnet with --bf16")
     args = parser.parse_args()
 
     tracks = [json.loads(line) for line in args.manifest.read_text().splitlines() if line]
@@ -121,6 +122,8 @@ def main() -> int:
         ]
         if args.model:
             ours_cmd += ["--model", args.model]
+        if args.bf16:
+            ours_cmd.append("--bf16")
         ours_s = run_timed(ours_cmd)
         theirs_s = run_timed(
             [args.vibenet, "predict", str(audio_dir), "-f", "csv", "-q"], theirs_csv
@@ -130,7 +133,8 @@ def main() -> int:
     lines = [
         "# moodnet vs vibenet on the 4Q dev set\n",
         f"Command: `python bench/compare_vibenet.py "
-        f"--manifest {args.manifest} --vibenet VIBENET --out {args.out}`\n",
+        f"--manifest {args.manifest} --vibenet VIBENET --out {args.out}"
+        f"{' --bf16' if args.bf16 else ''}`\n",
         f"All {len(ours)} / {len(theirs)} clips predicted (moodnet / vibenet); wall time on this "
         f"machine, one run each, same clips: moodnet {ours_s:.1f} s "
         f"({len(ours) / ours_s:.1f} clips/s), vibenet {theirs_s:.1f} s "
@@ -152,7 +156,9 @@ def main() -> int:
         vv = np.array([float(theirs[t["id"]]["valence"]) for t in chosen])
         va = np.array([float(theirs[t["id"]]["energy"]) for t in chosen])
         rows = {
-            "moodnet (shipped)": scores(ov, oa, oq, truth),
+            "moodnet (shipped, bf16)" if args.bf16 else "moodnet (shipped)": scores(
+                ov, oa, oq, truth
+            ),
             "vibenet, thresholds 0.5": scores(vv, va, quadrant_of(vv - 0.5, va - 0.5), truth),
             f"vibenet, thresholds fitted on train (V {tv:.2f}, A {ta:.2f})": scores(
                 vv, va, quadrant_of(vv - tv, va - ta), truth

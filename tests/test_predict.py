@@ -212,16 +212,21 @@ def test_load_rejects_unknown_models(tmp_path: Path) -> None:
         Predictor.load(tmp_path)
 
 
-def test_load_default_finds_the_shipped_model_or_says_it_is_missing() -> None:
+def test_shipped_model_loads_offline_and_predicts(clip: Path) -> None:
     from moodnet.predict.predictor import resolve_model_dir
 
-    try:
-        folder = resolve_model_dir(None)
-    except CheckpointError as exc:
-        assert "missing from this installation" in str(exc)
-    else:
-        assert (folder / "checkpoint.json").is_file()
-        assert folder.parent.name == "models"
+    folder = resolve_model_dir(None)
+    assert (folder / "checkpoint.json").is_file()
+    assert folder.parent.name == "models"
+    shipped = Predictor.load(device="cpu")
+    prediction = shipped.predict(clip, lyrics="\n".join(MADE_UP_LYRICS))
+    assert -1.0 <= prediction.valence <= 1.0 and -1.0 <= prediction.arousal <= 1.0
+    assert set(prediction.class_probs) == {"Q1", "Q2", "Q3", "Q4"}
+    assert prediction.used_lyrics
+    fast = Predictor.load(device="cpu", bf16=True).predict(clip, lyrics="\n".join(MADE_UP_LYRICS))
+    assert fast.valence == pytest.approx(prediction.valence, abs=0.03)
+    assert fast.arousal == pytest.approx(prediction.arousal, abs=0.03)
+    assert (fast.valence, fast.arousal) != (prediction.valence, prediction.arousal)
 
 
 def test_va_only_checkpoint_has_no_class_probs(tmp_path: Path, clip: Path) -> None:

@@ -67,6 +67,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="decoding processes; 1 decodes in the main process "
                         "(default: one per core, at most 4: %(default)s)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 inference: faster on CPUs with AMX / AVX-512 BF16, outputs within ~1%%",
+    )
     parser.set_defaults(func=run, usage_error=parser.error)
     return parser
 
@@ -103,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.predict import Predictor
 
     one_torch_thread()
-    predictor = Predictor.load(args.model, device=args.device)
+    predictor = Predictor.load(args.model, device=args.device, bf16=args.bf16)
     columns = _columns(predictor.class_names, segments=args.segments is not None)
     previous = _read_previous(args, plan.fmt, columns) if _resumable(args, plan.fmt) else []
     done = {os.path.abspath(p.path) for p in previous}

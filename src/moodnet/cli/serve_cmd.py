@@ -23,6 +23,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 inference: faster on CPUs with AMX / AVX-512 BF16, outputs within ~1%%",
+    )
     parser.add_argument("--max-upload-mb", type=float, default=50.0, metavar="MB",
                         help="largest upload accepted (default: %(default)s MB)")
     parser.add_argument("--max-concurrent", type=int, default=4, metavar="N",
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.serve.app import create_app
 
     one_torch_thread()
-    predictor = Predictor.load(args.model, device=args.device)
+    predictor = Predictor.load(args.model, device=args.device, bf16=args.bf16)
     app = create_app(predictor, max_upload_mb=args.max_upload_mb,
                      max_concurrent=args.max_concurrent, timeout_s=args.timeout)
     print(f"moodnet serve: model {predictor.source}; open http://{args.host}:{args.port}/",

@@ -202,15 +202,20 @@ class Predictor:
             raise CheckpointError(f"{source}: a lyrics model without max_tokens")
         self.source = source
         self._device = str(checkpoint.device)
+        self._bf16 = checkpoint.bf16
 
     @classmethod
-    def load(cls, name_or_dir: str | Path | None = None, *, device: str = "auto") -> Predictor:
+    def load(
+        cls, name_or_dir: str | Path | None = None, *, device: str = "auto", bf16: bool = False
+    ) -> Predictor:
         """Load a shipped model by name (None: the default one) or a training run directory.
 
         Parameters
         ----------
         name_or_dir : one of :data:`MODELS`, a run directory, or None for ``"default"``
         device : "auto" (CUDA when present, else CPU), "cpu", "cuda", ...
+        bf16 : predict under bfloat16 autocast: faster on CPUs with AMX / AVX-512 BF16, outputs
+            within about 1 % of float32
 
         Raises
         ------
@@ -220,7 +225,7 @@ class Predictor:
         from moodnet.training.checkpoint import load_checkpoint
 
         folder = resolve_model_dir(name_or_dir)
-        return cls(load_checkpoint(folder, device=device), source=folder)
+        return cls(load_checkpoint(folder, device=device, bf16=bf16), source=folder)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -389,7 +394,7 @@ class Predictor:
             yield from _in_order(
                 _model_worker_job, [(path, text, segments) for path, text in jobs],
                 workers=workers, initializer=_start_model_worker,
-                initargs=(str(self.source), self._device),
+                initargs=(str(self.source), self._device, self._bf16),
             )
 
     def _predict_or_fail(
@@ -616,13 +621,13 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_model_worker(source: str, device: str) -> None:
+def _start_model_worker(source: str, device: str, bf16: bool) -> None:
     _ignore_sigint()
     try:
         import torch
 
         torch.set_num_threads(1)
-        _WORKER_STATE["predictor"] = Predictor.load(source, device=device)
+        _WORKER_STATE["predictor"] = Predictor.load(source, device=device, bf16=bf16)
     except Exception as exc:  # reported per track: a pool must not respawn a failing worker
         _WORKER_STATE["error"] = f"the model did not load in a worker: {exc}"
 
