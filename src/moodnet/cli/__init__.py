@@ -37,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"moodnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMANDS.values():
-        try:
-            module = importlib.import_module(f"moodnet.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"moodnet.cli.{module_name}":
-                raise
-            continue  # subcommand not built yet
-        module.add_parser(subparsers)
+        importlib.import_module(f"moodnet.cli.{module_name}").add_parser(subparsers)
     return parser
 
 
