@@ -444,3 +444,19 @@ def test_cli_demo(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "bright_major_dance" in out and "audio+lyrics" in out
     assert (tmp_path / "demo_va_plane.png").read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize(
+    ("duration", "segment", "expected"),
+    [
+        (45.02, 15.0, [(0.0, 15.0), (15.0, 30.0), (30.0, 45.02)]),  # a 0.02 s sliver joins
+        (46.5, 15.0, [(0.0, 15.0), (15.0, 30.0), (30.0, 45.0), (45.0, 46.5)]),
+        (10.0, 15.0, [(0.0, 10.0)]),
+    ],
+)
+def test_segment_spans_cover_the_track_without_slivers(
+    duration: float, segment: float, expected: list[tuple[float, float]]
+) -> None:
+    from moodnet.predict.predictor import _segment_spans
+
+    assert _segment_spans(duration, segment) == expected

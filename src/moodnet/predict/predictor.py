@@ -50,6 +50,7 @@ _Result = TypeVar("_Result")
 _WORKER_STATE: dict[str, Any] = {}
 """The predictor of a model worker process (set by its initializer; empty elsewhere)."""
 _LAST_WINDOW_MIN_SHARE = 0.25
+_MIN_LAST_SEGMENT_S = 1.0
 
 
 class Segment(NamedTuple):
@@ -554,12 +555,13 @@ def _window_plans(
 
 
 def _segment_spans(duration_s: float, segment_s: float) -> list[tuple[float, float]]:
-    """(start, end) seconds of consecutive ``segment_s`` stretches covering the track."""
+    """(start, end) seconds of consecutive ``segment_s`` stretches covering the track; a last
+    stretch shorter than a second joins the one before it."""
     count = max(1, math.ceil(duration_s / segment_s - 1e-6))
-    return [
-        (round(float(k * segment_s), 3), round(float(min((k + 1) * segment_s, duration_s)), 3))
-        for k in range(count)
-    ]
+    if count > 1 and duration_s - (count - 1) * segment_s < _MIN_LAST_SEGMENT_S:
+        count -= 1
+    ends = [min((k + 1) * segment_s, duration_s) for k in range(count - 1)] + [duration_s]
+    return [(round(float(k * segment_s), 3), round(float(end), 3)) for k, end in enumerate(ends)]
 
 
 def _segment_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
