@@ -151,6 +151,18 @@ def _split(tracks: list[Track], args: argparse.Namespace) -> tuple[list[Track], 
     return splits.apply_split(tracks, splits.load_splits(path)), f"file {path}"
 
 
+def _print_split_report(tracks: Sequence[Track]) -> None:
+    """Counts per split, then how many artists cross splits (0 for an artist-disjoint split)."""
+    from moodnet.data.splits import check_artist_disjoint
+
+    _print_counts(tracks)
+    shared = check_artist_disjoint(tracks)
+    print(
+        f"artists in more than one split: {len(shared)}"
+        + (f" (e.g. {list(shared)[:8]})" if shared else "")
+    )
+
+
 def _print_counts(tracks: Sequence[Track]) -> None:
     from moodnet.data.manifest import SPLITS
 
@@ -186,12 +198,7 @@ def run_manifest(args: argparse.Namespace) -> int:
         print(
             f"{args.folds} folds saved to {path}: sizes {sorted(Counter(folds.values()).items())}"
         )
-    _print_counts(tracks)
-    shared = splits.check_artist_disjoint(tracks)
-    print(
-        f"artists in more than one split: {len(shared)}"
-        + (f" (e.g. {list(shared)[:8]})" if shared else "")
-    )
+    _print_split_report(tracks)
     return 0
 
 
@@ -290,7 +297,6 @@ def _resolve_artist_overlap(tracks: list[Track], how: str) -> list[Track]:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from moodnet.data import splits
     from moodnet.data.manifest import read_manifest, write_manifest
 
     groups = [read_manifest(path) for path in args.manifests]
@@ -302,10 +308,5 @@ def run_merge(args: argparse.Namespace) -> int:
     unsplit = sum(t.split is None for t in tracks)
     if unsplit:
         print(f"{unsplit} tracks left without a split (artist in a more held-out split)")
-    _print_counts(tracks)
-    shared = splits.check_artist_disjoint(tracks)
-    print(
-        f"artists in more than one split: {len(shared)}"
-        + (f" (e.g. {list(shared)[:8]})" if shared else "")
-    )
+    _print_split_report(tracks)
     return 0

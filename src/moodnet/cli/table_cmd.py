@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from moodnet.cli import add_overrides_option
+
 EPILOG = """\
 Trains one model per cell (label scheme x modality) on the manifest's train split, early-stopped
 on validation, and evaluates it on train and test. Writes table.md, table.csv (every metric),
@@ -41,14 +43,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="YAML",
         help="base training config for every cell (configs/table.yaml is tuned for it)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value (dotted key); repeatable",
-    )
+    add_overrides_option(parser)
     parser.add_argument(
         "--schemes",
         nargs="+",

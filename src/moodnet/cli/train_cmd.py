@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from moodnet.cli import add_overrides_option
+
 EPILOG = """\
 The run directory receives checkpoint.json, model.safetensors and metrics.csv (one row per
 epoch). The weights of the best validation epoch are kept. For steady CPU timings set
@@ -25,14 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("config", metavar="CONFIG.yaml", help="training config (YAML)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value (dotted key, YAML value); repeatable",
-    )
+    add_overrides_option(parser)
     parser.add_argument(
         "--out", metavar="DIR", help="run directory (default: out_dir of the config)"
     )
