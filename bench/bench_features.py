@@ -30,8 +30,8 @@ from threadpoolctl import threadpool_limits
 from moodnet.audio.features import FeatureConfig, crop_or_pad, log_mel
 from moodnet.audio.io import _decode_pyav, _decode_soundfile, load_audio
 from moodnet.data.extract import extract
-from moodnet.data.manifest import Track
 from moodnet.io_utils import default_data_root
+from moodnet.track import Track
 
 AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg", ".opus", ".m4a"}
 

@@ -30,7 +30,7 @@ def build_random_checkpoint(run_dir: Path) -> Path:
 
     from moodnet.audio import FeatureConfig
     from moodnet.models import ModelConfig, build_model
-    from moodnet.training.checkpoint import Checkpoint, save_checkpoint
+    from moodnet.models.checkpoint import Checkpoint, save_checkpoint
 
     features = FeatureConfig()
     config = ModelConfig(name="paper_audio", task="multitask", n_classes=4,

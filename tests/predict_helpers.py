@@ -32,7 +32,7 @@ def build_tiny_checkpoint(
     from moodnet.audio import FeatureConfig
     from moodnet.lyrics import Vocabulary, lyrics_tokens
     from moodnet.models import ModelConfig, build_model
-    from moodnet.training.checkpoint import Checkpoint, save_checkpoint
+    from moodnet.models.checkpoint import Checkpoint, save_checkpoint
 
     features = FeatureConfig(n_mels=40, clip_seconds=clip_seconds)
     vocabulary = Vocabulary.build([lyrics_tokens(t) for t in MADE_UP_LYRICS], min_count=1)

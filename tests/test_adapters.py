@@ -12,9 +12,10 @@ import soundfile
 
 from moodnet.cli import main
 from moodnet.data.adapters import ADAPTERS, get_adapter
-from moodnet.data.manifest import Track, read_manifest
+from moodnet.data.manifest import read_manifest
 from moodnet.errors import DataError, FileProblem, ParameterError
 from moodnet.labels.lexicon import load_lexicons
+from moodnet.track import Track
 
 
 def _wav(path: Path, seconds: float = 0.2) -> Path:

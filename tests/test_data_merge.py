@@ -8,8 +8,9 @@ import pytest
 
 from moodnet.cli import main
 from moodnet.cli.data_cmd import merge_manifests, quadrant_label
-from moodnet.data.manifest import Track, read_manifest, write_manifest
+from moodnet.data.manifest import read_manifest, write_manifest
 from moodnet.data.splits import check_artist_disjoint
+from moodnet.track import Track
 
 
 def track(id_: str, dataset: str, artist: str, split: str, **fields: object) -> Track:

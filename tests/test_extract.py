@@ -18,8 +18,9 @@ from moodnet.audio import FeatureConfig, descriptor_names, features_for_file
 from moodnet.cli import main
 from moodnet.data.cache import FeatureCache, content_hash
 from moodnet.data.extract import REPORT_NAME, extract
-from moodnet.data.manifest import Track, write_manifest
+from moodnet.data.manifest import write_manifest
 from moodnet.errors import DataError, ParameterError
+from moodnet.track import Track
 
 SR = 22050
 CONFIG = FeatureConfig(clip_seconds=1.0, n_mels=16)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError, FileProblem, ParameterError
 from moodnet.labels.lexicon import load_lexicons, load_nrc_vad, load_warriner
 from moodnet.labels.schemes import (
@@ -23,6 +22,7 @@ from moodnet.labels.schemes import (
     scheme_from_json,
 )
 from moodnet.labels.tags import tag_words, tags_to_va
+from moodnet.track import Track
 
 # made-up norms: word -> (valence 1..9, arousal 1..9)
 WARRINER_ROWS = {

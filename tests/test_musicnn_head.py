@@ -18,14 +18,15 @@ from moodnet.audio.musicnn_frontend import (
     musicnn_patches,
 )
 from moodnet.data.extract import extract
-from moodnet.data.manifest import Track, write_manifest
+from moodnet.data.manifest import write_manifest
 from moodnet.errors import ConfigError, ParameterError
 from moodnet.models import ModelConfig, build_model
+from moodnet.models.arrays import ArrayData, precompute_audio
+from moodnet.models.checkpoint import WEIGHTS, load_checkpoint
 from moodnet.models.musicnn import MusicnnEmbedder
 from moodnet.models.musicnn_head import mel_patches
+from moodnet.track import Track
 from moodnet.training import train
-from moodnet.training.arrays import ArrayData, precompute_audio
-from moodnet.training.checkpoint import WEIGHTS, load_checkpoint
 from moodnet.training.config import load_train_config
 from moodnet.training.loop import DataInfo, train_arrays
 

@@ -7,7 +7,6 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from moodnet.data.manifest import Track
 from moodnet.data.splits import (
     apply_split,
     artist_folds,
@@ -23,6 +22,7 @@ from moodnet.data.splits import (
     stratify_labels,
 )
 from moodnet.errors import DataError, ParameterError
+from moodnet.track import Track
 
 
 def _tracks(n_artists: int = 80, seed: int = 0) -> list[Track]:

@@ -14,19 +14,21 @@ import torch
 
 from moodnet.cli import main
 from moodnet.data.extract import extract
-from moodnet.data.manifest import Track, by_split, read_manifest, write_manifest
+from moodnet.data.manifest import by_split, read_manifest, write_manifest
 from moodnet.errors import CheckpointError, ConfigError, DataError, ParameterError
 from moodnet.evaluation.evaluate import evaluate_arrays
 from moodnet.lyrics import STYLE_FEATURE_NAMES
+from moodnet.models.arrays import ArrayData, minibatches
+from moodnet.models.checkpoint import CHECKPOINT_JSON, WEIGHTS, load_checkpoint, save_checkpoint
+from moodnet.track import Track
 from moodnet.training import train
-from moodnet.training.arrays import ArrayData, augment_mel, band_statistics, minibatches
+from moodnet.training.arrays import augment_mel, band_statistics
 from moodnet.training.baselines import (
     DEFAULT_GRIDS,
     fit_classification_baseline,
     fit_regression_baseline,
     lyric_matrices,
 )
-from moodnet.training.checkpoint import CHECKPOINT_JSON, WEIGHTS, load_checkpoint, save_checkpoint
 from moodnet.training.config import AugmentConfig, TrainConfig, load_train_config
 from moodnet.training.data import arrays_for_checkpoint, load_dataset, with_labels
 from moodnet.training.loop import DataInfo, train_arrays

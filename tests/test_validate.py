@@ -10,8 +10,9 @@ import pytest
 import soundfile
 
 from moodnet.cli import main
-from moodnet.data.manifest import Track, write_manifest
+from moodnet.data.manifest import write_manifest
 from moodnet.data.validate import check_audio_file, validate
+from moodnet.track import Track
 
 
 def _wav(path: Path) -> str:

@@ -17,8 +17,7 @@ from moodnet.errors import (
     MoodnetError,
     ParameterError,
 )
-
-__version__ = "0.1.0"
+from moodnet.version import __version__
 
 __all__ = [
     "AudioError",

@@ -12,8 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from moodnet import __version__
 from moodnet.errors import MoodnetError
+from moodnet.version import __version__
 
 # subcommand name -> module under moodnet.cli
 SUBCOMMANDS: dict[str, str] = {

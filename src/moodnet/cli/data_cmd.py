@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from moodnet.data.manifest import Track
+    from moodnet.track import Track
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -164,7 +164,7 @@ def _print_split_report(tracks: Sequence[Track]) -> None:
 
 
 def _print_counts(tracks: Sequence[Track]) -> None:
-    from moodnet.data.manifest import SPLITS
+    from moodnet.track import SPLITS
 
     per_split = Counter(t.split for t in tracks)
     labels = sorted({t.label for t in tracks if t.label is not None})
@@ -282,8 +282,8 @@ def merge_manifests(
 
 
 def _resolve_artist_overlap(tracks: list[Track], how: str) -> list[Track]:
-    from moodnet.data.manifest import SPLITS
     from moodnet.data.splits import check_artist_disjoint, normalise_artist
+    from moodnet.track import SPLITS
 
     shared = check_artist_disjoint(tracks)
     held_out = {artist: max(splits, key=SPLITS.index) for artist, splits in shared.items()}

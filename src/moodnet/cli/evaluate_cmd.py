@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.errors import ConfigError
     from moodnet.evaluation.evaluate import evaluate_arrays
     from moodnet.io_utils import atomic_write_text
-    from moodnet.training.checkpoint import load_checkpoint
+    from moodnet.models.checkpoint import load_checkpoint
     from moodnet.training.data import arrays_for_checkpoint
 
     checkpoint = load_checkpoint(args.run_dir, device=args.device)

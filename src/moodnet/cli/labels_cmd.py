@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from moodnet.data.manifest import Track
     from moodnet.labels.lexicon import Lexicons
     from moodnet.labels.schemes import LabelScheme
     from moodnet.labels.tags import TagVA
+    from moodnet.track import Track
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -89,10 +89,11 @@ def _scheme_options(args: argparse.Namespace) -> dict[str, object]:
 def run_scheme(tracks: list[Track], args: argparse.Namespace) -> int:
     import numpy as np
 
-    from moodnet.data.manifest import SPLITS, by_split
+    from moodnet.data.manifest import by_split
     from moodnet.errors import DataError
     from moodnet.io_utils import atomic_write_text
     from moodnet.labels.schemes import chance_levels, make_scheme
+    from moodnet.track import SPLITS
 
     scheme = make_scheme(args.what, **_scheme_options(args))
     parts = {s: by_split(tracks, s) for s in SPLITS}

@@ -26,7 +26,12 @@ examples:
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    from moodnet.evaluation.table import ALL_MODALITIES, DEFAULT_MODELS, DEFAULT_SCHEMES, MODALITIES
+    from moodnet.experiments.table import (
+        ALL_MODALITIES,
+        DEFAULT_MODELS,
+        DEFAULT_SCHEMES,
+        MODALITIES,
+    )
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "table",
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from pathlib import Path
 
-    from moodnet.evaluation.table import compute_table, write_table
+    from moodnet.experiments.table import compute_table, write_table
     from moodnet.training.config import load_train_config
 
     config = load_train_config(args.config, overrides=["progress=false", *args.overrides])

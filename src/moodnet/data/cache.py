@@ -25,9 +25,9 @@ import numpy as np
 
 from moodnet.audio.descriptors import DESCRIPTOR_VERSION
 from moodnet.audio.features import FeatureConfig
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError, FileProblem, ParameterError
 from moodnet.io_utils import atomic_write, atomic_write_text
+from moodnet.track import Track
 
 KINDS = ("mel", "descriptors")
 _HASH_MEMO = "content_hashes.json"

@@ -24,9 +24,9 @@ import numpy as np
 from moodnet.audio.descriptors import descriptors as compute_descriptors
 from moodnet.audio.features import FeatureConfig, clip_for_file, log_mel
 from moodnet.data.cache import FeatureCache
-from moodnet.data.manifest import Track
 from moodnet.errors import FileProblem, MoodnetError, ParameterError
 from moodnet.io_utils import atomic_write_text
+from moodnet.track import Track
 
 REPORT_NAME = "extract_report.json"
 

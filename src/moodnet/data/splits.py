@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from moodnet.data.manifest import SPLITS, Track
 from moodnet.errors import DataError, ParameterError
 from moodnet.io_utils import atomic_write_text
+from moodnet.track import SPLITS, Track
 
 _FEATURING = re.compile(r"\s+(feat\.?|ft\.?|featuring)\s+.*$")
 _NOT_WORD = re.compile(r"[^\w]+")

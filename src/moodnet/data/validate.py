@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from moodnet.data.manifest import Track
+from moodnet.track import Track
 
 R = TypeVar("R")
 AudioResult = tuple[str, str] | None

@@ -1,7 +1,8 @@
-"""Evaluation: metrics with chance levels and bootstrap CIs, checkpoint evaluation, the table.
+"""Evaluation: metrics with chance levels and bootstrap CIs, and checkpoint evaluation.
 
-``moodnet.evaluation.metrics`` is numpy-only; ``evaluate`` and ``table`` import torch through
-the checkpoint when they run.
+``moodnet.evaluation.metrics`` is numpy-only; ``evaluate`` imports torch through the
+checkpoint when it runs. Evaluation is below training (training reports validation metrics
+with it); the results table, which trains models, is :mod:`moodnet.experiments.table`.
 """
 
 from __future__ import annotations

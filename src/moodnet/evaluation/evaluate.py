@@ -23,8 +23,8 @@ from moodnet.evaluation.metrics import (
 from moodnet.labels.schemes import QUADRANTS
 
 if TYPE_CHECKING:
-    from moodnet.training.arrays import ArrayData
-    from moodnet.training.checkpoint import Checkpoint
+    from moodnet.models.arrays import ArrayData
+    from moodnet.models.checkpoint import Checkpoint
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moodnet.core import json_safe
 from moodnet.errors import MoodnetError, ParameterError
 from moodnet.evaluation.evaluate import Evaluation, evaluate_arrays, evaluate_predictions
 from moodnet.evaluation.metrics import Estimate
 from moodnet.io_utils import atomic_write, atomic_write_text
 
 if TYPE_CHECKING:
-    from moodnet.training.arrays import ArrayData
-    from moodnet.training.checkpoint import Checkpoint
+    from moodnet.models.arrays import ArrayData
+    from moodnet.models.checkpoint import Checkpoint
     from moodnet.training.config import TrainConfig
     from moodnet.training.data import Dataset, LabelledData
 
@@ -286,7 +287,7 @@ def _with_audio_embeddings(
     """Run a frozen audio backbone (``musicnn_head``) once for the whole table instead of once
     per cell, when every trained column that reads audio uses it."""
     from moodnet.models import build_model
-    from moodnet.training.arrays import precompute_audio
+    from moodnet.models.arrays import precompute_audio
 
     audio_columns = [m for m in modalities if m in ("audio", "bimodal")]
     built = [build_model(replace(config.model, name=models[m])) for m in audio_columns]
@@ -532,24 +533,12 @@ def write_table(table: ResultsTable, out_dir: str | Path) -> list[Path]:
     written = [
         atomic_write_text(out / "table.md", table.to_markdown()),
         atomic_write_text(out / "table.csv", table.to_csv()),
-        atomic_write_text(out / "results.json", json.dumps(_json_safe(table.to_json()), indent=1)),
+        atomic_write_text(out / "results.json", json.dumps(json_safe(table.to_json()), indent=1)),
     ]
     scatter = plot_va_scatter(table, out / "va_scatter.png")
     if scatter is not None:
         written.append(scatter)
     return written
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
 
 
 def plot_va_scatter(table: ResultsTable, path: str | Path) -> Path | None:

@@ -44,8 +44,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError, ParameterError
+from moodnet.track import Track
 
 ZSCORE_BOUNDS = (-2.5, 2.5)
 UNIT_BOUNDS = (-1.0, 1.0)

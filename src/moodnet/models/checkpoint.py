@@ -28,18 +28,19 @@ present). Models that use lyrics predict from audio alone when ``tokens`` is Non
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moodnet import __version__
 from moodnet.config import from_dict, to_dict
-from moodnet.errors import CheckpointError, ConfigError, ParameterError
+from moodnet.core import DEFAULT_DEVICE, json_safe, resolve_device, softmax
+from moodnet.errors import CheckpointError, ConfigError, DataError, ParameterError
 from moodnet.io_utils import atomic_write, atomic_write_text
+from moodnet.models.arrays import ArrayData, predict_outputs
 from moodnet.models.config import ModelConfig
+from moodnet.version import __version__
 
 if TYPE_CHECKING:
     import torch
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
     from moodnet.audio import FeatureConfig
     from moodnet.lyrics import Vocabulary
-    from moodnet.training.arrays import ArrayData
 
 FORMAT = "moodnet-checkpoint"
 FORMAT_VERSION = 1
@@ -55,19 +55,6 @@ CHECKPOINT_JSON = "checkpoint.json"
 WEIGHTS = "model.safetensors"
 WEIGHTS_TORCH = "model.pt"
 METRICS_CSV = "metrics.csv"
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cpu``/``cuda`` as given."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise ParameterError(f"device {name!r}: expected auto, cpu or cuda")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ParameterError(f"device {name!r}: CUDA is not available")
-    return torch.device(name)
 
 
 @dataclass(frozen=True)
@@ -175,17 +162,13 @@ class Checkpoint:
         -------
         PredictionArrays
         """
-        from moodnet.training.arrays import predict_outputs
-
         data = self._arrays(mel, tokens, has_lyrics, embeddings)
         outputs = predict_outputs(
             self.model, data, batch_size=batch_size, device=self.device, bf16=self.bf16
         )
         probs = None
         if "logits" in outputs:
-            logits = outputs["logits"].astype(np.float64)
-            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+            probs = softmax(outputs["logits"], axis=1).astype(np.float32)
         va = outputs.get("va")
         return PredictionArrays(va=va, class_probs=probs, class_names=self.class_names)
 
@@ -196,9 +179,6 @@ class Checkpoint:
         has_lyrics: np.ndarray | None,
         embeddings: np.ndarray | None = None,
     ) -> ArrayData:
-        from moodnet.errors import DataError
-        from moodnet.training.arrays import ArrayData
-
         n_mels = self.model_config.n_mels
         if embeddings is not None and getattr(self.model, "precomputes_audio", False):
             mel = None
@@ -251,25 +231,12 @@ class Checkpoint:
             "max_tokens": self.max_tokens,
             "train_config": self.train_config,
             "best_epoch": self.best_epoch,
-            "metrics": _finite(self.metrics),
+            "metrics": json_safe(self.metrics),
         }
 
 
 def _listed(array: np.ndarray | None) -> list[float] | None:
     return None if array is None else [float(v) for v in np.asarray(array).ravel()]
-
-
-def _finite(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf become None, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def save_checkpoint(checkpoint: Checkpoint, run_dir: str | Path) -> Path:
@@ -312,7 +279,7 @@ def read_checkpoint_json(run_dir: str | Path) -> dict[str, Any]:
 
 
 def load_checkpoint(
-    run_dir: str | Path, *, device: str = "auto", bf16: bool = False
+    run_dir: str | Path, *, device: str = DEFAULT_DEVICE, bf16: bool = False
 ) -> Checkpoint:
     """Rebuild a trained model from ``run_dir`` (``checkpoint.json`` + weights).
 

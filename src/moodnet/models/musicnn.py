@@ -34,7 +34,9 @@ from moodnet.audio.musicnn_frontend import (
     musicnn_log_mel,
     musicnn_patches,
 )
+from moodnet.core import DEFAULT_DEVICE, resolve_device
 from moodnet.errors import CheckpointError, ParameterError
+from moodnet.models.arrays import bf16_autocast
 
 TF_BN_EPSILON = 1e-3
 WEIGHTS_FILE = "msd_musicnn.safetensors"
@@ -245,12 +247,12 @@ class MusicnnEmbedder:
 
     tags: tuple[str, ...] = MSD_TAGS
 
-    def __init__(self, *, device: str = "auto", batch_size: int = 64, bf16: bool = False) -> None:
+    def __init__(
+        self, *, device: str = DEFAULT_DEVICE, batch_size: int = 64, bf16: bool = False
+    ) -> None:
         if batch_size <= 0:
             raise ParameterError(f"batch_size={batch_size} must be positive")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.batch_size = batch_size
         self.bf16 = bf16
         self.model = load_msd_musicnn().to(self.device)
@@ -278,8 +280,7 @@ class MusicnnEmbedder:
                 f"expected (n_patches, n_frames, {MUSICNN_N_MELS}) patches, got {patches.shape}"
             )
         embeddings, probabilities = [], []
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), bf16_autocast(self.device, enabled=self.bf16):
             for start in range(0, patches.shape[0], self.batch_size):
                 batch = torch.from_numpy(patches[start : start + self.batch_size])
                 out = self.model(batch.to(self.device))

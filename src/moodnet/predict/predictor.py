@@ -32,7 +32,7 @@ from moodnet.predict.moods import nearest_mood_words
 
 if TYPE_CHECKING:
     from moodnet.audio import FeatureConfig
-    from moodnet.training.checkpoint import Checkpoint
+    from moodnet.models.checkpoint import Checkpoint
 
 MAX_DURATION_S = 600.0
 """Only the first 10 minutes of a track are decoded."""
@@ -223,7 +223,7 @@ class Predictor:
         CheckpointError
             The name is unknown, or the folder is missing parts.
         """
-        from moodnet.training.checkpoint import load_checkpoint
+        from moodnet.models.checkpoint import load_checkpoint
 
         folder = resolve_model_dir(name_or_dir)
         return cls(load_checkpoint(folder, device=device, bf16=bf16), source=folder)

@@ -29,8 +29,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from moodnet import __version__
 from moodnet.errors import AudioError, LyricsError, MoodnetError, ParameterError
+from moodnet.version import __version__
 
 if TYPE_CHECKING:
     from moodnet.predict import Predictor

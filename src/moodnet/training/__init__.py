@@ -35,11 +35,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ArrayData": "moodnet.training.arrays",
-    "Checkpoint": "moodnet.training.checkpoint",
-    "PredictionArrays": "moodnet.training.checkpoint",
-    "load_checkpoint": "moodnet.training.checkpoint",
-    "save_checkpoint": "moodnet.training.checkpoint",
+    "ArrayData": "moodnet.models.arrays",
+    "Checkpoint": "moodnet.models.checkpoint",
+    "PredictionArrays": "moodnet.models.checkpoint",
+    "load_checkpoint": "moodnet.models.checkpoint",
+    "save_checkpoint": "moodnet.models.checkpoint",
     "TrainConfig": "moodnet.training.config",
     "load_train_config": "moodnet.training.config",
     "DataInfo": "moodnet.training.loop",
@@ -65,7 +65,7 @@ def train(config: TrainConfig, *, out_dir: str | Path | None = None) -> TrainRes
         epoch history and the run directory
     """
     from moodnet.evaluation.evaluate import evaluate_arrays
-    from moodnet.training.checkpoint import save_checkpoint
+    from moodnet.models.checkpoint import save_checkpoint
     from moodnet.training.data import load_training_data
     from moodnet.training.loop import train_arrays
 

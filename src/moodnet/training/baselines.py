@@ -22,7 +22,7 @@ from moodnet.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
     from moodnet.audio import FeatureConfig
-    from moodnet.data.manifest import Track
+    from moodnet.track import Track
 
 REGRESSORS = ("svr", "ridge")
 DEFAULT_GRIDS: dict[str, tuple[float, ...]] = {

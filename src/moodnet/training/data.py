@@ -1,4 +1,4 @@
-"""Glue from manifests and feature caches to :class:`~moodnet.training.arrays.ArrayData`.
+"""Glue from manifests and feature caches to :class:`~moodnet.models.arrays.ArrayData`.
 
 :func:`load_dataset` reads a manifest once (log-mel stacks from the feature cache, lyrics
 tokens with a vocabulary built on the train split only); :func:`with_labels` then attaches the
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moodnet.data.manifest import SPLITS, Track, by_split, read_manifest
+from moodnet.data.manifest import by_split, read_manifest
 from moodnet.errors import ConfigError, DataError, LyricsError
-from moodnet.training.arrays import ArrayData
+from moodnet.models.arrays import ArrayData
+from moodnet.track import SPLITS, Track
 from moodnet.training.config import TrainConfig
 from moodnet.training.loop import DataInfo
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from moodnet.audio import FeatureConfig
     from moodnet.labels.schemes import LabelScheme
     from moodnet.lyrics import Vocabulary
-    from moodnet.training.checkpoint import Checkpoint
+    from moodnet.models.checkpoint import Checkpoint
 
 
 @dataclass

@@ -20,20 +20,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.config import to_dict
+from moodnet.core import resolve_device, softmax
 from moodnet.errors import ConfigError, DataError
 from moodnet.io_utils import atomic_write_text
-from moodnet.models.config import ModelConfig
-from moodnet.training.arrays import (
+from moodnet.models.arrays import (
     ArrayData,
-    augment_mel,
-    band_statistics,
+    bf16_autocast,
     minibatches,
     model_inputs,
     precompute_audio,
     predict_outputs,
-    targets_of,
 )
-from moodnet.training.checkpoint import METRICS_CSV, Checkpoint, resolve_device, save_checkpoint
+from moodnet.models.checkpoint import METRICS_CSV, Checkpoint, save_checkpoint
+from moodnet.models.config import ModelConfig
+from moodnet.training.arrays import augment_mel, band_statistics, targets_of
 from moodnet.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ def _train_epoch(
             inputs["mel"] = augment_mel(
                 inputs["mel"], config=config.augment, fill=fill, generator=generator
             )
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=config.bf16):
+        with bf16_autocast(device, enabled=config.bf16):
             outputs = model(**inputs)
         loss = criterion(outputs, targets_of(data, index, device=device))
         optimiser.zero_grad(set_to_none=True)
@@ -540,8 +540,8 @@ def _train_late_fusion(
     else:
         assert val.classes is not None  # resolve_model_config gave a class task
         weight = search_late_weight(
-            _softmax(audio_out["logits"]),
-            _softmax(lyrics_out["logits"]),
+            softmax(audio_out["logits"]),
+            softmax(lyrics_out["logits"]),
             val.classes,
             has_lyrics=present,
         )
@@ -582,8 +582,3 @@ def _copy_scaling(source: Checkpoint, target: nn.Module) -> None:
         va_mean=source.va_mean,
         va_std=source.va_std,
     )
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)

@@ -14,8 +14,8 @@ from moodnet.data.adapters import deezer, fourq, generic_csv, mirex, pmemo
 from moodnet.errors import ParameterError
 
 if TYPE_CHECKING:
-    from moodnet.data.manifest import Track
     from moodnet.labels.lexicon import Lexicons
+    from moodnet.track import Track
 
 UNIT_RANGE = (-1.0, 1.0)
 

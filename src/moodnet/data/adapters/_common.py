@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError, FileProblem
+from moodnet.track import Track
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons

@@ -21,8 +21,8 @@ from moodnet.data.adapters._common import (
     parse_float,
     read_csv,
 )
-from moodnet.data.manifest import SPLITS, Track
 from moodnet.errors import DataError
+from moodnet.track import SPLITS, Track
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons

@@ -20,8 +20,8 @@ from moodnet.data.adapters._common import (
     relocate_files,
     resolve,
 )
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError
+from moodnet.track import Track
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons

@@ -20,8 +20,8 @@ from moodnet.data.adapters._common import (
     index_by_stem,
     relocate_files,
 )
-from moodnet.data.manifest import Track
 from moodnet.errors import DataError, FileProblem
+from moodnet.track import Track
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons

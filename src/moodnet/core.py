@@ -1,0 +1,138 @@
+"""The shared vocabulary of moodnet: every stage imports these, none redefines them.
+
+- The VA scale: :data:`VA_RANGE` ([-1, 1] per dimension, ``docs/DESIGN.md``).
+- Russell quadrants: :data:`QUADRANTS`, the rule (:func:`quadrant_ids`, :func:`quadrant_of`:
+  Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0) and their mood words
+  (:data:`QUADRANT_WORDS`, :func:`quadrant_label`), used by the plots, the web page and the CLI.
+- MIREX mood clusters: :data:`MIREX_CLUSTERS`.
+- Audio files: :data:`AUDIO_EXTENSIONS`.
+- Devices: :data:`DEFAULT_DEVICE` and :func:`resolve_device`.
+- Numerics: :func:`softmax`, :func:`json_safe`.
+
+Importing this module does no work and does not import torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from moodnet.errors import ParameterError
+
+if TYPE_CHECKING:
+    import torch
+
+VA_RANGE: tuple[float, float] = (-1.0, 1.0)
+"""Lowest and highest valence/arousal on the moodnet scale."""
+
+QUADRANTS: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
+"""Russell quadrant names; class ids 0..3."""
+
+QUADRANT_WORDS: dict[str, tuple[str, str]] = {
+    "Q1": ("happy", "excited"),
+    "Q2": ("tense", "angry"),
+    "Q3": ("sad", "tired"),
+    "Q4": ("calm", "content"),
+}
+"""Two of Russell's (1980) affect words that name each quadrant."""
+
+MIREX_CLUSTERS: tuple[str, ...] = tuple(f"cluster{n}" for n in range(1, 6))
+"""The five MIREX mood clusters, as the MIREX-like dataset names them."""
+
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4", ".webm"}
+    | {".aif", ".aiff", ".au", ".wma"}
+)
+"""File name endings (lower case) taken as audio by the adapters, the CLI and the service."""
+
+DEFAULT_DEVICE = "auto"
+"""``auto``: CUDA when present, else the CPU."""
+
+
+def as_va(va: Any, *, name: str = "va") -> np.ndarray:
+    """``va`` checked as ``np.ndarray [shape=(n, 2)], float64``, finite.
+
+    Raises
+    ------
+    ParameterError
+        Another shape, or NaN / inf values.
+    """
+    array = np.asarray(va, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ParameterError(f"{name} must have shape (n, 2), got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ParameterError(f"{name} contains non-finite values")
+    return array
+
+
+def quadrant_ids(va: Any) -> np.ndarray:
+    """Quadrant ids of VA points.
+
+    Parameters
+    ----------
+    va : array-like [shape=(n, 2)], (valence, arousal), finite
+
+    Returns
+    -------
+    ids : np.ndarray [shape=(n,)], int64, 0..3 for Q1..Q4 (Q1 = V>0,A>0; Q2 = V<=0,A>0;
+        Q3 = V<=0,A<=0; Q4 = V>0,A<=0)
+    """
+    va = as_va(va)
+    positive_v, high_a = va[:, 0] > 0, va[:, 1] > 0
+    return np.where(high_a, np.where(positive_v, 0, 1), np.where(positive_v, 3, 2)).astype(np.int64)
+
+
+def quadrant_of(valence: float, arousal: float) -> str:
+    """Russell quadrant of a point: Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0."""
+    return QUADRANTS[int(quadrant_ids([[valence, arousal]])[0])]
+
+
+def quadrant_label(quadrant: str) -> str:
+    """``"Q1 happy / excited"``: the quadrant's name and mood words."""
+    if quadrant not in QUADRANT_WORDS:
+        raise ParameterError(f"quadrant {quadrant!r} is not one of {QUADRANTS}")
+    return f"{quadrant} {' / '.join(QUADRANT_WORDS[quadrant])}"
+
+
+def resolve_device(name: str = DEFAULT_DEVICE) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; ``cpu``/``cuda``/``cuda:N`` as given.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name, or CUDA asked for where there is none.
+    """
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise ParameterError(f"device {name!r}: expected auto, cpu or cuda")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ParameterError(f"device {name!r}: CUDA is not available")
+    return torch.device(name)
+
+
+def softmax(logits: np.ndarray, *, axis: int = -1) -> np.ndarray:
+    """Probabilities from logits along ``axis``, computed in float64 (same shape)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    exp = np.exp(logits - logits.max(axis=axis, keepdims=True))
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-safe copy: NaN/inf become None, numpy scalars and arrays Python numbers and lists,
+    tuples lists and mapping keys strings."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
