@@ -441,3 +441,42 @@ def test_mirex_lyrics_read_and_tokenise() -> None:
     assert np.median([len(song) for song in tokens]) > 100
     vocab = Vocabulary.build(tokens[::2])
     assert 0 < vocab.oov_rate(tokens[1::2]) < 0.2
+
+
+# --- hostile text: time linear in the length, whatever the content (issue 11, item 1) --------
+
+_N_HOSTILE = 200_000
+_HOSTILE_TEXTS = {
+    "spaces then a word": " " * _N_HOSTILE + "word",
+    "tabs then a word": "\t" * _N_HOSTILE + "word",
+    "label then spaces": "chorus" + " " * _N_HOSTILE + "x",
+    "label then digits": "(chorus " + "1" * _N_HOSTILE,
+    "unclosed brackets": "[" * _N_HOSTILE + "{" * _N_HOSTILE,
+    "label then dashes": "verse " + "-" * _N_HOSTILE + "a",
+}
+
+
+@pytest.mark.parametrize("text", _HOSTILE_TEXTS.values(), ids=_HOSTILE_TEXTS.keys())
+def test_normalise_is_linear_on_pathological_text(text: str) -> None:
+    # A complexity guard, not a speed benchmark: linear code takes ~0.05 s here, the former
+    # backtracking patterns took hours on 200k characters (20k spaces: ~60 s), so a bound
+    # of 2 s on a shared 2-core machine cannot fail by noise and cannot pass quadratically.
+    import time
+
+    start = time.perf_counter()
+    normalise_lyrics(text)
+    lyrics_tokens(text)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_normalise_refuses_text_over_the_limit() -> None:
+    from moodnet.lyrics.text import MAX_LYRICS_CHARS
+
+    with pytest.raises(ParameterError, match="longer than the limit of 1000000"):
+        normalise_lyrics("a" * (MAX_LYRICS_CHARS + 1))
+
+
+def test_long_whitespace_keeps_labels_and_notes_meaning() -> None:
+    assert normalise_lyrics("  Chorus \t  2x  :\t Phife   Dawg\n[Verse\t1]  oh  yeah") == "oh yeah"
+    assert normalise_lyrics("[a] [b {c} d") == "b d"
+    assert normalise_lyrics("(chorus 12x) sing") == "sing"

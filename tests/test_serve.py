@@ -201,3 +201,21 @@ def test_serve_command_starts_a_server(files: dict[str, Path]) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_health_answers_while_a_pathological_request_runs(files: dict[str, Path]) -> None:
+    # 100k characters of whitespace runs then words: the former section-tag pattern
+    # backtracked for minutes holding the GIL, so /health (another thread) waited too.
+    lyrics = ("\t" * 19_990 + " word\n") * 5
+    app = create_app(model=files["run"], device="cpu", max_upload_mb=5)
+    with LiveServer(app) as live, ThreadPoolExecutor(max_workers=1) as pool, \
+            httpx.Client(base_url=live.url, timeout=60) as http:
+        heavy = pool.submit(http.post, "/predict", files=_upload(files["big"]),
+                            data={"lyrics": lyrics})
+        latencies = []
+        while not heavy.done() or not latencies:
+            start = time.perf_counter()
+            assert httpx.get(f"{live.url}/health", timeout=5).status_code == 200
+            latencies.append(time.perf_counter() - start)
+        assert heavy.result().status_code == 200, heavy.result().text
+    assert max(latencies) < 2.0, latencies

@@ -31,6 +31,10 @@ _QUOTES = str.maketrans(
     }
 )  # fmt: skip
 
+MAX_LYRICS_CHARS = 1_000_000
+"""Longest text (characters) that :func:`normalise_lyrics` accepts: the size limit of
+:func:`read_lyrics`; song lyrics are a few thousand characters."""
+
 _HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>\n]{0,200}>")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -38,9 +42,10 @@ _SECTION = (
     r"(?:pre-?chorus|post-?chorus|chorus|verse|bridge|refrain|intro|outro|hook|interlude"
     r"|instrumental(?:\s+break)?|solo|break(?:down)?|coda|spoken|repeat|rpt)"
 )
-_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|[ivx]{1,4})"
-_TIMES = r"(?:[x×*]\s*\d+|\d+\s*[x×])"
-_BRACKETED = re.compile(r"\[[^\]\n]*\]|\{[^}\n]*\}")
+_NUMBER = r"(?:\d++|one|two|three|four|five|six|seven|eight|nine|ten|[ivx]{1,4})"
+_TIMES = r"(?:[x×*]\s*+\d++|\d++\s*+[x×])"
+_OPENER = re.compile(r"[\[{]")
+_CLOSER = {"[": "]", "{": "}"}
 _PAREN_MARKER = re.compile(
     rf"\(\s*(?:repeat\s+)?(?:{_TIMES}|{_SECTION}(?:\s+{_NUMBER})?(?:\s*{_TIMES})?"
     r"(?:\s+(?:twice|times|(?:to|and)\s+fade))?)\s*\)",
@@ -53,6 +58,7 @@ _LABEL_LINE = re.compile(
     r"\s*[*()>]*\s*(?::(?P<rest>.*)|-*\s*)$",
     re.IGNORECASE,
 )
+_MAX_LABEL_CHARS = 120  # a label line's part before its ':' ("Repeat chorus 2 times to fade")
 _ATTRIBUTION_JOINERS = frozenset({"and", "&", "feat", "feat.", "ft", "ft.", "with", "x", "+"})
 
 
@@ -195,14 +201,42 @@ def tokenise(text: str) -> list[str]:
 
 
 def _strip_tags(line: str) -> str:
-    line = _BRACKETED.sub(" ", line)
+    """A line without its section tags, in time linear in its length.
+
+    Whitespace runs become one space first and digit runs are matched possessively, so the
+    patterns cannot backtrack over long runs; a label is only looked for when the part before
+    the first ``:`` is short (backtracking over ``20,000`` spaces then a word took a minute).
+    """
+    line = " ".join(line.split())
+    line = _drop_notes(line)
     line = _PAREN_MARKER.sub(" ", line)
-    line = _TRAILING_TIMES.sub(" ", line)
+    line = " ".join(_TRAILING_TIMES.sub(" ", line).split())
+    if len(line.partition(":")[0]) > _MAX_LABEL_CHARS:
+        return line
     label = _LABEL_LINE.match(line)
     if label is None:
         return line
     rest = label.group("rest") or ""
     return "" if _is_attribution(rest) else rest
+
+
+def _drop_notes(line: str) -> str:
+    """``[...]`` and ``{...}`` notes replaced by a space (an opener to the next closer of its
+    kind), scanning each character once: an opener without closer is never rescanned."""
+    pieces: list[str] = []
+    kept_from = search_from = 0
+    unclosed: set[str] = set()
+    while (found := _OPENER.search(line, search_from)) is not None:
+        start, opener = found.start(), found.group()
+        end = -1 if opener in unclosed else line.find(_CLOSER[opener], start + 1)
+        if end < 0:
+            unclosed.add(opener)
+            search_from = start + 1
+            continue
+        pieces += [line[kept_from:start], " "]
+        kept_from = search_from = end + 1
+    pieces.append(line[kept_from:])
+    return "".join(pieces)
 
 
 def _is_attribution(rest: str) -> bool:
@@ -246,7 +280,17 @@ def normalise_lyrics(
     -------
     normalised : str
         Non-empty cleaned lines joined by ``"\\n"``; ``tokenise(normalised)`` gives the tokens.
+
+    Raises
+    ------
+    ParameterError
+        If ``text`` is longer than :data:`MAX_LYRICS_CHARS` characters. Time is linear in the
+        length of the text, whatever it contains.
     """
+    if len(text) > MAX_LYRICS_CHARS:
+        raise ParameterError(
+            f"lyrics of {len(text)} characters are longer than the limit of {MAX_LYRICS_CHARS}"
+        )
     lines: list[str] = []
     seen: set[str] = set()
     for raw in _canonical(text).splitlines():
