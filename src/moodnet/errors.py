@@ -46,3 +46,7 @@ class DataError(MoodnetError):
 
 class CheckpointError(MoodnetError):
     """A checkpoint directory is missing parts or does not match this version."""
+
+
+class TagError(FileProblem):
+    """An audio file's metadata cannot be read or written (``moodnet tag``); it is unchanged."""

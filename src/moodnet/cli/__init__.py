@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "predict": "predict_cmd",
     "demo": "demo_cmd",
     "serve": "serve_cmd",
+    "tag": "tag_cmd",
 }
 
 
