@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -221,3 +222,91 @@ def test_audio_info_errors_name_the_file(tmp_path: Path) -> None:
     fake.write_text("not audio at all")
     with pytest.raises(AudioError, match=r"notes\.ogg"):
         audio_info(fake)
+
+
+# --- hostile files (issue 11): bombs, FIFOs, DC, broken float scales -----------------------
+
+
+def _write_bomb(path: Path, *, seconds: int, rate: int = 384_000, channels: int = 8) -> Path:
+    """A constant-level square wave at 8 x 384 kHz: FLAC packs it ~60x (16-bit PCM)."""
+    second = 0.25 * np.sign(np.sin(2 * np.pi * 50 * np.arange(rate) / rate) + 1e-9)
+    block = np.tile(second.astype(np.float32)[:, None], (1, channels))
+    with sf.SoundFile(path, "w", rate, channels, format="FLAC", subtype="PCM_16") as handle:
+        for _ in range(seconds):
+            handle.write(block)
+    return path
+
+
+def test_decompression_bomb_decodes_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    seconds = 20
+    path = _write_bomb(tmp_path / "bomb.flac", seconds=seconds)
+    # the file's claim: 8 channels x 384 kHz x 4 bytes = 12.3 MB of float32 per second, held
+    # twice by a whole-file decode (~24 MB/s, 490 MB here); only the 22 kHz mono result
+    # (1.8 MB) and one block of 65,536 frames (2 MB, a few copies) need to be held.
+    claim = seconds * 24e6
+    tracemalloc.start()
+    try:
+        y = load_audio(path, sr=22050)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert y.shape == (seconds * 22050,)
+    assert abs(float(np.abs(y[1000:-1000]).mean()) - 0.25) < 0.01
+    assert peak < 0.05 * claim, f"peak {peak / 1e6:.0f} MB for a {claim / 1e6:.0f} MB claim"
+
+
+def test_more_samples_than_the_budget_are_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moodnet.audio.io as audio_io
+
+    path = _write_bomb(tmp_path / "bomb.flac", seconds=2)
+    monkeypatch.setattr(audio_io, "MAX_DECODE_SAMPLES", 3_000_000)
+    with pytest.raises(AudioError, match=r"bomb\.flac: would decode 8 channels x 384000 Hz x 2 s"):
+        load_audio(path)
+    assert load_audio(path, duration=0.5).size == round(0.5 * 22050)  # a window fits
+
+
+def test_streamed_blocks_give_a_one_shot_decode(tmp_path: Path) -> None:
+    import soxr
+
+    data = stereo_tones(48000, seconds=5.0)  # 240,000 frames: four blocks
+    path = write_wav(tmp_path / "long.wav", data, sr=48000)
+    expected = soxr.resample(data.mean(axis=1), 48000, 22050, quality="HQ")
+    np.testing.assert_allclose(load_audio(path, sr=22050), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+def test_only_regular_files_are_read(tmp_path: Path, kind: str) -> None:
+    from moodnet.data.cache import content_hash
+
+    path = tmp_path / "song.wav"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    expected = "a FIFO" if kind == "fifo" else "a device"
+    for read in (load_audio, audio_info, content_hash):
+        with pytest.raises(AudioError, match=rf"song\.wav: is not a file \({expected}\)"):
+            read(path)
+
+
+def test_constant_dc_is_silence(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "dc.wav", np.full(10 * 22050, 0.5, np.float32))
+    with pytest.raises(AudioError, match=r"dc\.wav: is silent \(level without DC"):
+        load_audio(path)
+    offset = 0.5 + 0.3 * stereo_tones(22050)[:, 0]  # a tone on a DC offset is not silence
+    assert load_audio(write_wav(tmp_path / "offset.wav", offset)).size == offset.size
+
+
+def test_float_samples_beyond_full_scale_are_scaled_with_a_warning(tmp_path: Path) -> None:
+    from moodnet.errors import AudioWarning
+
+    loud = 30.0 * stereo_tones(22050)[:, 0] / 0.5  # peaks at +-30
+    path = write_wav(tmp_path / "loud.wav", loud)
+    with pytest.warns(AudioWarning, match=r"loud\.wav: samples reach \+-30"):
+        y = load_audio(path, sr=None)
+    assert float(np.abs(y).max()) == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(y, loud / np.abs(loud).max(), atol=1e-6)

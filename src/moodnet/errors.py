@@ -50,3 +50,7 @@ class CheckpointError(MoodnetError):
 
 class TagError(FileProblem):
     """An audio file's metadata cannot be read or written (``moodnet tag``); it is unchanged."""
+
+
+class AudioWarning(UserWarning):
+    """An audio file was accepted after a repair (e.g. float samples scaled back into [-1, 1])."""

@@ -6,24 +6,35 @@ Ogg Vorbis (MP3 1.1-2x faster than PyAV), PyAV for Opus (2x faster) and everythi
 does not read (M4A/AAC, WMA, ...); when the first choice fails the other one is tried.
 Windows of MP3s (``offset``) are read with PyAV, whose seeking is sample-exact here.
 Channels are averaged by this module (never FFmpeg's ``mono`` layout, which is +3 dB
-louder) and resampling uses soxr ``HQ``.
+louder) and resampling uses soxr ``HQ``, both block by block while decoding: memory holds the
+output at the target rate, not the file at its native rate (an 8-channel 384 kHz "bomb" that
+compresses to a few kB costs what its mono 22 kHz result costs).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import stat
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soxr
 
-from moodnet.errors import AudioError, ParameterError
+from moodnet.errors import AudioError, AudioWarning, ParameterError
 
 MIN_SAMPLE_RATE = 4_000
 MAX_SAMPLE_RATE = 384_000
 MAX_CHANNELS = 8
 SILENCE_DBFS = -90.0
+MAX_DECODE_SAMPLES = 500_000_000
+"""Most native samples (channels x native rate x seconds) one :func:`load_audio` call decodes:
+10 minutes of 8 channels at 96 kHz, 94 minutes of stereo at 44.1 kHz. Files whose header
+promises more are refused before decoding; decoding stops there when a header lies."""
+_BLOCK_FRAMES = 1 << 16  # frames gathered before a downmix + resampling step
 
 # decoders such as MP3 (bit reservoir, MDCT overlap) need a few frames before the first
 # sample that is exact: seek this much earlier and drop what precedes ``offset``.
@@ -55,8 +66,19 @@ class AudioInfo:
 
 @dataclass(frozen=True)
 class _Decoded:
-    samples: np.ndarray  # (channels, n) float32
+    samples: np.ndarray  # (channels, n) float32 at ``sample_rate``: downmixed, resampled
     sample_rate: int
+    peak: float  # largest |sample| before resampling
+    swing: float  # largest half peak-to-peak range of a channel before resampling: DC-free
+
+
+@dataclass(frozen=True)
+class _Request:
+    path: Path
+    offset: float
+    duration: float | None
+    sr: int | None
+    mono: bool
 
 
 def load_audio(
@@ -69,6 +91,11 @@ def load_audio(
     min_duration: float = 0.5,
 ) -> np.ndarray:
     """Decode an audio file to float32 samples in [-1, 1].
+
+    The file is decoded in blocks of 65,536 frames that are downmixed and resampled as they
+    arrive, so memory holds the result (channels x ``sr`` x seconds) and one block, never the
+    whole file at its native rate; at most :data:`MAX_DECODE_SAMPLES` native samples
+    (channels x native rate x seconds read) are decoded per call.
 
     Parameters
     ----------
@@ -86,28 +113,70 @@ def load_audio(
     Raises
     ------
     AudioError
-        The file is missing, does not decode, is empty, silent (peak below -90 dBFS),
+        The file is missing, not a regular file (a FIFO, a device), does not decode, is
+        empty, silent (its level without DC below -90 dBFS: a constant signal is silence),
         contains non-finite samples, is shorter than ``min_duration``, has a sample rate
-        outside 4-384 kHz or more than 8 channels. The message names the file.
+        outside 4-384 kHz or more than 8 channels, or would decode more than
+        :data:`MAX_DECODE_SAMPLES` samples (pass a shorter ``duration``). The message names
+        the file.
     ParameterError
         ``sr``, ``offset``, ``duration`` or ``min_duration`` is out of range.
+
+    Warns
+    -----
+    AudioWarning
+        A float file whose samples go beyond [-1, 1] (a broken scale, e.g. +-30) is scaled
+        down to peak 1.0, with a warning naming the file and the factor.
     """
     path = Path(path)
     _check_arguments(sr=sr, offset=offset, duration=duration, min_duration=min_duration)
-    decoded = _decode(path, offset=offset or 0.0, duration=duration)
+    request = _Request(path, offset or 0.0, duration, sr, mono)
+    decoded = _decode(request)
     samples = decoded.samples
-    _check_decoded(path, decoded)
-    if mono and samples.shape[0] > 1:
-        samples = samples.mean(axis=0, dtype=np.float32)[np.newaxis]
-    rate = decoded.sample_rate
-    if sr is not None and sr != rate:
-        samples = _resample(samples, rate, sr)
-        rate = sr
-    length = samples.shape[1] / rate
+    if samples.shape[1] == 0:
+        raise AudioError(path, "contains no audio samples (in the requested window)")
+    length = samples.shape[1] / decoded.sample_rate
     if length < min_duration:
         raise AudioError(path, f"is {length:.2f} s long, shorter than the minimum {min_duration} s")
-    _check_not_silent(path, samples)
+    _check_not_silent(path, decoded.swing)
+    if decoded.peak > 1.0:
+        samples = _scaled_down(path, samples, decoded.peak)
     return samples[0] if mono else samples
+
+
+def check_regular_file(path: str | Path) -> Path:
+    """Refuse anything but a non-empty regular file before it is opened.
+
+    A FIFO or a link to ``/dev/zero`` would block or never end when read: every reader of
+    audio files (decoding, content hashing) checks with this first.
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    AudioError
+        The file is missing, not a regular file (the message says what it is) or empty.
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise AudioError(path, "file not found") from None
+    except OSError as exc:
+        raise AudioError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise AudioError(path, f"is not a file ({_file_kind(mode)}); only regular files are read")
+    if os.stat(path).st_size == 0:
+        raise AudioError(path, "is empty (0 bytes)")
+    return path
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISCHR: "a device",
+             stat.S_ISBLK: "a device", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
 
 
 def audio_info(path: str | Path) -> AudioInfo:
@@ -116,10 +185,9 @@ def audio_info(path: str | Path) -> AudioInfo:
     Raises
     ------
     AudioError
-        The file is missing or neither decoder can read its header.
+        The file is missing, not a regular file, or neither decoder can read its header.
     """
-    path = Path(path)
-    _check_exists(path)
+    path = check_regular_file(path)
     errors = []
     readers = {"soundfile": _soundfile_info, "pyav": _pyav_info}
     for name in _backends_for(path):
@@ -143,22 +211,13 @@ def _check_arguments(
         raise ParameterError(f"min_duration={min_duration} must be >= 0 seconds")
 
 
-def _check_exists(path: Path) -> None:
-    if not path.exists():
-        raise AudioError(path, "file not found")
-    if not path.is_file():
-        raise AudioError(path, "is not a file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes)")
-
-
-def _decode(path: Path, *, offset: float, duration: float | None) -> _Decoded:
-    _check_exists(path)
+def _decode(request: _Request) -> _Decoded:
+    path = check_regular_file(request.path)
     errors = []
     decoders = {"soundfile": _decode_soundfile, "pyav": _decode_pyav}
-    for name in _backends_for(path, seeking=offset > 0):
+    for name in _backends_for(path, seeking=request.offset > 0):
         try:
-            return decoders[name](path, offset, duration)
+            return decoders[name](request)
         except AudioError:
             raise
         except Exception as exc:
@@ -186,32 +245,109 @@ def _describe(exc: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
-def _check_decoded(path: Path, decoded: _Decoded) -> None:
-    channels, n = decoded.samples.shape
-    if not MIN_SAMPLE_RATE <= decoded.sample_rate <= MAX_SAMPLE_RATE:
+def _check_header(path: Path, rate: int, channels: int, seconds: float | None = None) -> None:
+    """Refuse a rate, a channel count or a decoding size out of range before decoding."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise AudioError(
-            path,
-            f"sample rate {decoded.sample_rate} Hz is outside "
-            f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
+            path, f"sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
         )
     if channels > MAX_CHANNELS:
         raise AudioError(path, f"has {channels} channels, more than {MAX_CHANNELS}")
-    if n == 0:
-        raise AudioError(path, "contains no audio samples (in the requested window)")
-    if not math.isfinite(max(float(decoded.samples.max()), -float(decoded.samples.min()))):
-        raise AudioError(path, "contains non-finite samples (NaN or infinity)")
+    if seconds is not None and math.isfinite(seconds):
+        _check_budget(path, channels * rate * seconds, rate=rate, channels=channels)
 
 
-def _check_not_silent(path: Path, samples: np.ndarray) -> None:
-    peak = max(float(samples.max()), -float(samples.min()))
-    if peak < 10.0 ** (SILENCE_DBFS / 20.0):
-        level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
-        raise AudioError(path, f"is silent (peak {level:.1f} dBFS, below {SILENCE_DBFS} dBFS)")
+def _check_budget(path: Path, n_samples: float, *, rate: int, channels: int) -> None:
+    if n_samples > MAX_DECODE_SAMPLES:
+        seconds = n_samples / (rate * channels)
+        raise AudioError(
+            path,
+            f"would decode {channels} channels x {rate} Hz x {seconds:.0f} s = "
+            f"{n_samples / 1e6:.0f} M samples, more than the limit of "
+            f"{MAX_DECODE_SAMPLES / 1e6:.0f} M (read a shorter duration)",
+        )
 
 
-def _resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    resampled = soxr.resample(samples.T, rate_in, rate_out, quality="HQ")
-    return np.ascontiguousarray(resampled.T, dtype=np.float32)
+def _check_not_silent(path: Path, swing: float) -> None:
+    if swing < 10.0 ** (SILENCE_DBFS / 20.0):
+        level = 20.0 * math.log10(swing) if swing > 0 else -math.inf
+        raise AudioError(
+            path, f"is silent (level without DC {level:.1f} dBFS, below {SILENCE_DBFS} dBFS)"
+        )
+
+
+def _scaled_down(path: Path, samples: np.ndarray, peak: float) -> np.ndarray:
+    warnings.warn(
+        f"{path}: samples reach +-{peak:.3g}, beyond [-1, 1] (a float file with a broken "
+        f"scale?); scaled by 1/{peak:.3g}",
+        AudioWarning,
+        stacklevel=3,
+    )
+    return (samples / np.float32(peak)).astype(np.float32)
+
+
+class _Sink:
+    """Receives native-rate blocks (channels, n) and keeps them downmixed and resampled.
+
+    Blocks are gathered up to :data:`_BLOCK_FRAMES` frames, checked (finite, within the
+    decoding budget), downmixed and streamed through soxr; only the output is kept.
+    """
+
+    def __init__(self, request: _Request, *, rate: int, channels: int) -> None:
+        self.request = request
+        self.rate = rate
+        self.channels = channels
+        self.out_channels = 1 if request.mono else channels
+        self.out_rate = rate if request.sr is None else request.sr
+        self._resampler = (
+            None if self.out_rate == rate
+            else soxr.ResampleStream(rate, self.out_rate, self.out_channels,
+                                     dtype="float32", quality="HQ")
+        )
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+        self._decoded = 0
+        self._chunks: list[np.ndarray] = []
+        self._peak = 0.0
+        self._high = np.full(self.out_channels, -np.inf, np.float32)
+        self._low = np.full(self.out_channels, np.inf, np.float32)
+
+    def add(self, block: np.ndarray) -> None:
+        """Take a (channels, n) float32 block of native-rate samples."""
+        self._decoded += block.size
+        _check_budget(self.request.path, self._decoded, rate=self.rate, channels=self.channels)
+        self._pending.append(block)
+        self._pending_frames += block.shape[1]
+        if self._pending_frames >= _BLOCK_FRAMES:
+            self._flush()
+
+    def _flush(self, *, last: bool = False) -> None:
+        block = (np.concatenate(self._pending, axis=1) if len(self._pending) > 1
+                 else self._pending[0] if self._pending
+                 else np.zeros((self.out_channels, 0), np.float32))
+        self._pending, self._pending_frames = [], 0
+        if self.request.mono and block.shape[0] > 1:
+            block = block.mean(axis=0, dtype=np.float32, keepdims=True)
+        if block.shape[1]:
+            self._measure(block)
+        if self._resampler is not None:
+            block = self._resampler.resample_chunk(block.T, last=last).T
+        self._chunks.append(np.ascontiguousarray(block, dtype=np.float32))
+
+    def _measure(self, block: np.ndarray) -> None:
+        high, low = block.max(axis=1), block.min(axis=1)
+        if not (np.isfinite(high).all() and np.isfinite(low).all()):
+            raise AudioError(self.request.path, "contains non-finite samples (NaN or infinity)")
+        np.maximum(self._high, high, out=self._high)
+        np.minimum(self._low, low, out=self._low)
+        self._peak = max(self._peak, float(high.max()), -float(low.min()))
+
+    def finish(self) -> _Decoded:
+        """Everything received, resampled to the target rate."""
+        self._flush(last=True)
+        samples = np.concatenate(self._chunks, axis=1)
+        swing = float(np.max(self._high - self._low)) / 2 if np.isfinite(self._high).all() else 0.0
+        return _Decoded(samples, self.out_rate, self._peak, swing)
 
 
 # --- libsndfile --------------------------------------------------------------------------------
@@ -224,30 +360,41 @@ def _soundfile_info(path: Path) -> AudioInfo:
     return AudioInfo(path, float(info.duration), int(info.samplerate), int(info.channels))
 
 
-def _decode_soundfile(path: Path, offset: float, duration: float | None) -> _Decoded:
+def _decode_soundfile(request: _Request) -> _Decoded:
     import soundfile
 
-    with soundfile.SoundFile(str(path)) as handle:
-        rate = int(handle.samplerate)
-        _check_header(path, rate, handle.channels)
-        start = round(offset * rate)
+    with soundfile.SoundFile(str(request.path)) as handle:
+        rate, channels = int(handle.samplerate), int(handle.channels)
+        start = round(request.offset * rate)
+        frames = None if request.duration is None else round(request.duration * rate)
+        available = max(handle.frames - start, 0) if handle.frames > 0 else None
+        wanted = min(x for x in (frames, available, math.inf) if x is not None)
+        _check_header(request.path, rate, channels, wanted / rate)
+        sink = _Sink(request, rate=rate, channels=channels)
         if start >= handle.frames > 0:
-            return _Decoded(np.zeros((handle.channels, 0), np.float32), rate)
+            return sink.finish()
         skip = min(start, round(_SEEK_PREROLL * rate))
         if start:
             handle.seek(start - skip)
-        frames = -1 if duration is None else skip + round(duration * rate)
-        data = handle.read(frames, dtype="float32", always_2d=True)[skip:]
-    return _Decoded(np.ascontiguousarray(data.T), rate)
+        for block in _soundfile_blocks(handle, skip=skip, frames=frames):
+            sink.add(np.ascontiguousarray(block.T))
+    return sink.finish()
 
 
-def _check_header(path: Path, rate: int, channels: int) -> None:
-    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise AudioError(
-            path, f"sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz"
-        )
-    if channels > MAX_CHANNELS:
-        raise AudioError(path, f"has {channels} channels, more than {MAX_CHANNELS}")
+def _soundfile_blocks(handle: object, *, skip: int, frames: int | None) -> Iterator[np.ndarray]:
+    """(n, channels) float32 blocks after dropping ``skip`` frames, ``frames`` at most."""
+    left = math.inf if frames is None else frames
+    while left > 0:
+        size = int(min(_BLOCK_FRAMES, left + skip))
+        block = handle.read(size, dtype="float32", always_2d=True)  # type: ignore[attr-defined]
+        if not len(block):
+            return
+        dropped = min(skip, len(block))
+        skip -= dropped
+        block = block[dropped:]
+        left -= len(block)
+        if len(block):
+            yield block
 
 
 # --- PyAV (FFmpeg) -----------------------------------------------------------------------------
@@ -260,14 +407,19 @@ def _pyav_info(path: Path) -> AudioInfo:
         if not container.streams.audio:
             raise ValueError("no audio stream")
         stream = container.streams.audio[0]
-        if stream.duration is not None and stream.time_base is not None:
-            seconds = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            seconds = container.duration / 1_000_000
-        else:
-            seconds = math.nan
         rate = int(stream.codec_context.sample_rate)
+        seconds = _pyav_seconds(container, stream)
         return AudioInfo(path, seconds, rate, len(stream.layout.channels))
+
+
+def _pyav_seconds(container: object, stream: object) -> float:
+    """The stream's duration from the container header; NaN when it does not say."""
+    duration, base = stream.duration, stream.time_base  # type: ignore[attr-defined]
+    if duration is not None and base is not None:
+        return float(duration * base)
+    if container.duration is not None:  # type: ignore[attr-defined]
+        return container.duration / 1_000_000  # type: ignore[attr-defined]
+    return math.nan
 
 
 _INTEGER_SCALE = {"s16": 2.0**15, "s32": 2.0**31, "s64": 2.0**63}
@@ -288,62 +440,64 @@ def _frame_samples(frame: object) -> np.ndarray:
     return array.astype(np.float32, copy=False)
 
 
-def _decode_pyav(path: Path, offset: float, duration: float | None) -> _Decoded:
+def _decode_pyav(request: _Request) -> _Decoded:
     import av
 
+    path, offset, duration = request.path, request.offset, request.duration
     with av.open(str(path)) as container:
         if not container.streams.audio:
             raise AudioError(path, "contains no audio stream")
         stream = container.streams.audio[0]
-        rate = int(stream.codec_context.sample_rate)
-        _check_header(path, rate, len(stream.layout.channels))
+        rate, channels = int(stream.codec_context.sample_rate), len(stream.layout.channels)
+        seconds = _pyav_seconds(container, stream)
+        wanted = min(max(seconds - offset, 0.0), math.inf if duration is None else duration)
+        _check_header(path, rate, channels, wanted)
+        sink = _Sink(request, rate=rate, channels=channels)
         base = stream.time_base
         origin = stream.start_time if stream.start_time is not None else 0
         if offset > 0 and base is not None:
             target = max(offset - _SEEK_PREROLL, 0.0)
             container.seek(origin + int(target / base), stream=stream, backward=True)
-        chunks = _collect_frames(
-            container.decode(stream),
-            rate=rate,
-            offset=offset,
-            duration=duration,
-            origin=origin,
-            base=base,
-        )
-    if not chunks:
-        return _Decoded(np.zeros((len(stream.layout.channels), 0), np.float32), rate)
-    return _Decoded(np.concatenate(chunks, axis=1), rate)
+        window = _Window(rate=rate, offset=offset, duration=duration, origin=origin, base=base)
+        for block in window.blocks(container.decode(stream)):
+            sink.add(block)
+    return sink.finish()
 
 
-def _collect_frames(
-    frames: object,
-    *,
-    rate: int,
-    offset: float,
-    duration: float | None,
-    origin: int,
-    base: object,
-) -> list[np.ndarray]:
-    start = round(offset * rate)
-    stop = None if duration is None else start + round(duration * rate)
-    position: int | None = 0 if offset == 0 else None
-    chunks: list[np.ndarray] = []
-    for frame in frames:  # type: ignore[attr-defined]
-        if position is None:
-            if frame.pts is None or base is None:
-                raise ValueError("cannot seek: frames carry no timestamps")
-            position = round(float((frame.pts - origin) * base) * rate)
-        samples = _frame_samples(frame)
-        if frame.sample_rate != rate:
-            raise ValueError("sample rate changes inside the stream")
-        begin, end = position, position + samples.shape[1]
-        position = end
-        if end <= start:
-            continue
-        lo = max(start - begin, 0)
-        hi = samples.shape[1] if stop is None else min(samples.shape[1], stop - begin)
-        if hi > lo:
-            chunks.append(samples[:, lo:hi])
-        if stop is not None and end >= stop:
-            break
-    return chunks
+@dataclass(frozen=True)
+class _Window:
+    """The samples of a frame stream that fall in ``[offset, offset + duration)`` seconds."""
+
+    rate: int
+    offset: float
+    duration: float | None
+    origin: int
+    base: object
+
+    def blocks(self, frames: object) -> Iterator[np.ndarray]:
+        """(channels, n) float32 pieces of the decoded frames inside the window."""
+        start = round(self.offset * self.rate)
+        stop = None if self.duration is None else start + round(self.duration * self.rate)
+        position: int | None = 0 if self.offset == 0 else None
+        for frame in frames:  # type: ignore[attr-defined]
+            if position is None:
+                position = self._position(frame)
+            samples = _frame_samples(frame)
+            if frame.sample_rate != self.rate:
+                raise ValueError("sample rate changes inside the stream")
+            begin, end = position, position + samples.shape[1]
+            position = end
+            if end <= start:
+                continue
+            lo = max(start - begin, 0)
+            hi = samples.shape[1] if stop is None else min(samples.shape[1], stop - begin)
+            if hi > lo:
+                yield samples[:, lo:hi]
+            if stop is not None and end >= stop:
+                return
+
+    def _position(self, frame: object) -> int:
+        pts = frame.pts  # type: ignore[attr-defined]
+        if pts is None or self.base is None:
+            raise ValueError("cannot seek: frames carry no timestamps")
+        return round(float((pts - self.origin) * self.base) * self.rate)

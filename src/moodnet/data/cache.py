@@ -25,6 +25,7 @@ import numpy as np
 
 from moodnet.audio.descriptors import DESCRIPTOR_VERSION
 from moodnet.audio.features import FeatureConfig
+from moodnet.audio.io import check_regular_file
 from moodnet.errors import DataError, FileProblem, ParameterError
 from moodnet.io_utils import atomic_write, atomic_write_text
 from moodnet.track import Track
@@ -40,9 +41,9 @@ def content_hash(path: str | Path) -> str:
     Raises
     ------
     FileProblem
-        The file cannot be read.
+        The file is missing, empty, not a regular file (a FIFO, a device) or cannot be read.
     """
-    path = Path(path)
+    path = check_regular_file(path)  # a FIFO or a link to /dev/zero would never end
     digest = hashlib.blake2b(digest_size=16)
     try:
         with path.open("rb") as handle:
