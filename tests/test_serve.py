@@ -72,6 +72,7 @@ def test_health_describes_the_model(client: httpx.Client) -> None:
 def test_page_moods_and_docs_are_served(client: httpx.Client) -> None:
     page = client.get("/")
     assert page.status_code == 200 and 'id="plane"' in page.text
+    assert '"Q2": "Q2 tense / angry"' in page.text and "QUADRANT_CAPTIONS */" not in page.text
     assert "http://" not in page.text.replace('"http://www.w3.org/2000/svg"', "")
     assert len(client.get("/moods").json()) == 28
     assert client.get("/docs").status_code == 200

@@ -13,6 +13,7 @@ import soundfile as sf
 import torch
 
 from moodnet.cli import main
+from moodnet.core import QUADRANTS
 from moodnet.data.extract import extract
 from moodnet.data.manifest import by_split, read_manifest, write_manifest
 from moodnet.errors import CheckpointError, ConfigError, DataError, ParameterError
@@ -69,7 +70,7 @@ def only(data: ArrayData, target: str) -> ArrayData:
     return replace(data, classes=None) if target == "va" else replace(data, va=None)
 
 
-QUADRANTS = DataInfo(class_names=("Q1", "Q2", "Q3", "Q4"))
+QUADRANT_INFO = DataInfo(class_names=QUADRANTS)
 
 
 # -- the loop on arrays -----------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_checkpoint_round_trip_gives_identical_predictions(
 ) -> None:
     data = synthetic(40, seed=0)
     train_data, val = (data, data) if target == "both" else (only(data, target), only(data, target))
-    result = train_arrays(config_for(name, max_epochs=2), train_data, val, info=QUADRANTS)
+    result = train_arrays(config_for(name, max_epochs=2), train_data, val, info=QUADRANT_INFO)
     save_checkpoint(result.checkpoint, tmp_path)
     loaded = load_checkpoint(tmp_path, device="cpu")
     probe = synthetic(7, seed=5)

@@ -3,7 +3,7 @@
 - The VA scale: :data:`VA_RANGE` ([-1, 1] per dimension, ``docs/DESIGN.md``).
 - Russell quadrants: :data:`QUADRANTS`, the rule (:func:`quadrant_ids`, :func:`quadrant_of`:
   Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0) and their mood words
-  (:data:`QUADRANT_WORDS`, :func:`quadrant_label`), used by the plots, the web page and the CLI.
+  (:data:`QUADRANT_WORDS`, :func:`quadrant_caption`), used by the plots, the web page and the CLI.
 - MIREX mood clusters: :data:`MIREX_CLUSTERS`.
 - Audio files: :data:`AUDIO_EXTENSIONS`.
 - Devices: :data:`DEFAULT_DEVICE` and :func:`resolve_device`.
@@ -29,6 +29,17 @@ VA_RANGE: tuple[float, float] = (-1.0, 1.0)
 
 QUADRANTS: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
 """Russell quadrant names; class ids 0..3."""
+
+QUADRANT_SIGNS: dict[str, str] = {
+    "Q1": "V>0,A>0",
+    "Q2": "V<=0,A>0",
+    "Q3": "V<=0,A<=0",
+    "Q4": "V>0,A<=0",
+}
+"""The quadrant rule in words (what :func:`quadrant_ids` computes)."""
+
+QUADRANT_RULE = "; ".join(f"{name} = {signs}" for name, signs in QUADRANT_SIGNS.items())
+"""``"Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0"``, for help texts."""
 
 QUADRANT_WORDS: dict[str, tuple[str, str]] = {
     "Q1": ("happy", "excited"),
@@ -89,11 +100,18 @@ def quadrant_of(valence: float, arousal: float) -> str:
     return QUADRANTS[int(quadrant_ids([[valence, arousal]])[0])]
 
 
-def quadrant_label(quadrant: str) -> str:
-    """``"Q1 happy / excited"``: the quadrant's name and mood words."""
+def quadrant_caption(quadrant: str) -> str:
+    """``"Q1 happy / excited"``: the quadrant's name and mood words (plots, the web page)."""
     if quadrant not in QUADRANT_WORDS:
         raise ParameterError(f"quadrant {quadrant!r} is not one of {QUADRANTS}")
     return f"{quadrant} {' / '.join(QUADRANT_WORDS[quadrant])}"
+
+
+def quadrants_in_words() -> str:
+    """``"Q1 = V>0,A>0 (happy, excited); ..."``: the rule with the mood words (CLI help)."""
+    return "; ".join(
+        f"{name} = {QUADRANT_SIGNS[name]} ({', '.join(QUADRANT_WORDS[name])})" for name in QUADRANTS
+    )
 
 
 def resolve_device(name: str = DEFAULT_DEVICE) -> torch.device:

@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "demo_cmd",
     "serve": "serve_cmd",
     "tag": "tag_cmd",
+    "playlist": "playlist_cmd",
 }
 
 

@@ -203,7 +203,8 @@ def run_manifest(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from moodnet.data.adapters import ADAPTERS, UNIT_RANGE
+    from moodnet.core import VA_RANGE
+    from moodnet.data.adapters import ADAPTERS
     from moodnet.data.manifest import read_manifest
     from moodnet.data.validate import validate
     from moodnet.errors import ParameterError
@@ -222,7 +223,7 @@ def run_validate(args: argparse.Namespace) -> int:
         check_lyrics=not args.no_lyrics,
         require_audio=args.require_audio,
         require_va=args.require_va,
-        va_range=adapter.va_range if adapter else UNIT_RANGE,
+        va_range=adapter.va_range if adapter else VA_RANGE,
         classes=adapter.classes if adapter else None,
     )
     print(report.format(limit=args.limit))
@@ -231,15 +232,13 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def quadrant_label(track: Track) -> str | None:
     """The track's quadrant: its label when that is Q1..Q4, else the quadrant of its VA."""
-    import numpy as np
-
-    from moodnet.labels.schemes import QUADRANTS, quadrant_ids
+    from moodnet.core import QUADRANTS, quadrant_of
 
     if track.label in QUADRANTS:
         return track.label
-    if not track.has_va:
+    if track.valence is None or track.arousal is None:
         return None
-    return QUADRANTS[int(quadrant_ids(np.array([[track.valence, track.arousal]]))[0])]
+    return quadrant_of(track.valence, track.arousal)
 
 
 def merge_manifests(

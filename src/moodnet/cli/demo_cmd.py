@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from moodnet.cli import add_device_option
+
 DESCRIPTION = """\
 Synthesise four short clips written for the four quadrants of the valence/arousal plane
 (happy/energetic, tense/angry, sad/calm, calm/content) with lyrics written for this demo,
@@ -25,7 +27,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="folder for the clips and the plot (default: a new temp folder)")
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    add_device_option(parser)
     parser.set_defaults(func=run)
     return parser
 

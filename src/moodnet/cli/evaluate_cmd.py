@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from moodnet.cli import add_device_option
+
 EPILOG = """\
 Chance levels: R² and RMSE of predicting the train mean; accuracy of the train majority class
 and of uniform guessing; macro-F1 of the majority class. Intervals are 95% percentile
@@ -33,7 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_device_option(parser)
     parser.set_defaults(func=run)
     return parser
 

@@ -146,7 +146,7 @@ def _describe_scheme(scheme: LabelScheme) -> None:
 def _agreement(tracks: list[Track], results: list[TagVA]) -> None:
     import numpy as np
 
-    from moodnet.labels.schemes import QUADRANTS, quadrant_ids
+    from moodnet.core import QUADRANTS, quadrant_ids
 
     labelled = [
         (t, r) for t, r in zip(tracks, results, strict=True) if t.label and r.valence is not None

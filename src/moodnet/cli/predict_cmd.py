@@ -8,10 +8,14 @@ import io
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from moodnet.cli import add_device_option
+from moodnet.core import quadrants_in_words
 
 if TYPE_CHECKING:
     from moodnet.predict import Prediction
@@ -19,13 +23,15 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json", "jsonl")
 STREAMED_FORMATS = ("csv", "jsonl")
 
-DESCRIPTION = """\
+_QUADRANTS_HELP = textwrap.fill(
+    f"Quadrants: {quadrants_in_words()}.", width=90, break_long_words=False, break_on_hyphens=False
+)
+DESCRIPTION = f"""\
 Predict the mood of audio files (and their lyrics) with a trained model.
 
 Valence and arousal are on the [-1, 1] scale: 0 is neutral, -1 the most negative / calmest,
 +1 the most positive / most energetic (Warriner's 1-9 norms mapped with (x - 5) / 4).
-Quadrants: Q1 = V>0,A>0 (happy, excited); Q2 = V<=0,A>0 (tense, angry);
-Q3 = V<=0,A<=0 (sad, tired); Q4 = V>0,A<=0 (calm, content).
+{_QUADRANTS_HELP}
 Mood words are the 3 of Russell's (1980) 28 affect words nearest to the prediction.
 """
 
@@ -66,7 +72,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="decoding processes; 1 decodes in the main process "
                         "(default: one per core, at most 4: %(default)s)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    add_device_option(parser)
     parser.add_argument(
         "--bf16",
         action="store_true",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from moodnet.cli import add_device_option
+
 DESCRIPTION = """\
 Serve the moodnet page (upload a song, paste lyrics, see it on the valence/arousal plane) and
 the JSON API: POST /predict (multipart: audio file, optional lyrics text and segments seconds),
@@ -22,7 +24,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    add_device_option(parser)
     parser.add_argument(
         "--bf16",
         action="store_true",

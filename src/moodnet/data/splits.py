@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from moodnet.core import quadrant_of
 from moodnet.errors import DataError, ParameterError
 from moodnet.io_utils import atomic_write_text
 from moodnet.track import SPLITS, Track
@@ -52,11 +53,6 @@ def normalise_artist(name: str) -> str:
     return " ".join(words) or name.strip().lower()
 
 
-def _quadrant(track: Track) -> str:
-    v, a = track.valence or 0.0, track.arousal or 0.0
-    return ("Q1" if v > 0 else "Q2") if a > 0 else ("Q4" if v > 0 else "Q3")
-
-
 def stratify_labels(tracks: Sequence[Track]) -> list[str]:
     """One stratum per track.
 
@@ -67,7 +63,7 @@ def stratify_labels(tracks: Sequence[Track]) -> list[str]:
     if tracks and all(t.label is not None for t in tracks):
         classes = [str(t.label) for t in tracks]
     elif tracks and all(t.has_va for t in tracks):
-        classes = [_quadrant(t) for t in tracks]
+        classes = [quadrant_of(t.valence or 0.0, t.arousal or 0.0) for t in tracks]
     else:
         classes = [""] * len(tracks)
     if len({t.has_lyrics for t in tracks}) > 1:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from moodnet.core import VA_RANGE
 from moodnet.track import Track
 
 R = TypeVar("R")
@@ -194,7 +195,7 @@ def validate(
     check_lyrics: bool = True,
     require_audio: bool = False,
     require_va: bool = False,
-    va_range: tuple[float, float] | None = (-1.0, 1.0),
+    va_range: tuple[float, float] | None = VA_RANGE,
     classes: Collection[str] | None = None,
     workers: int = 2,
 ) -> ValidationReport:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moodnet.core import QUADRANTS
 from moodnet.errors import DataError
 from moodnet.evaluation.metrics import (
     ClassificationReport,
@@ -20,7 +21,6 @@ from moodnet.evaluation.metrics import (
     quadrant_report,
     regression_report,
 )
-from moodnet.labels.schemes import QUADRANTS
 
 if TYPE_CHECKING:
     from moodnet.models.arrays import ArrayData

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from moodnet.core import VA_RANGE
 from moodnet.errors import DataError, FileProblem
 
 WARRINER_FILE = "Ratings_Warriner_et_al.csv"
@@ -78,7 +79,7 @@ class LinearFit:
         """Map ``values [shape=(n, 2)]`` (NRC 0..1) to ``[shape=(n, 2)]`` in [-1, 1]."""
         slope = np.array([self.slope_valence, self.slope_arousal])
         intercept = np.array([self.intercept_valence, self.intercept_arousal])
-        return np.clip(values * slope + intercept, -1.0, 1.0)
+        return np.clip(values * slope + intercept, *VA_RANGE)
 
     def describe(self) -> str:
         return (

@@ -44,23 +44,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from moodnet.core import MIREX_CLUSTERS, QUADRANTS, VA_RANGE, as_va, quadrant_ids
 from moodnet.errors import DataError, ParameterError
 from moodnet.track import Track
 
 ZSCORE_BOUNDS = (-2.5, 2.5)
-UNIT_BOUNDS = (-1.0, 1.0)
-QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
-MIREX_CLUSTERS = tuple(f"cluster{n}" for n in range(1, 6))
-
-
-def as_va(va: Any, *, name: str = "va") -> np.ndarray:
-    """``va`` checked as ``np.ndarray [shape=(n, 2)], float64``, finite."""
-    array = np.asarray(va, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ParameterError(f"{name} must have shape (n, 2), got {array.shape}")
-    if not np.isfinite(array).all():
-        raise ParameterError(f"{name} contains non-finite values")
-    return array
 
 
 def va_of(tracks: Sequence[Track]) -> np.ndarray:
@@ -148,13 +136,6 @@ class VAScheme(LabelScheme):
     def assign(self, va: np.ndarray) -> np.ndarray:
         """The VA points themselves, ``[shape=(n, 2)], float32``."""
         return as_va(va).astype(np.float32)
-
-
-def quadrant_ids(va: np.ndarray) -> np.ndarray:
-    """Quadrant ids (0..3 for Q1..Q4) of VA points ``[shape=(n, 2)]`` (DESIGN.md rule)."""
-    va = as_va(va)
-    positive_v, high_a = va[:, 0] > 0, va[:, 1] > 0
-    return np.where(high_a, np.where(positive_v, 0, 1), np.where(positive_v, 3, 2)).astype(np.int64)
 
 
 def _class_means(va: np.ndarray, ids: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -266,7 +247,7 @@ class GridScheme(LabelScheme):
         if not isinstance(self.bounds_option, str):
             self._set_bounds(self.bounds_option)
         elif self.bounds_option in ("unit", "zscore"):
-            self._set_bounds(UNIT_BOUNDS if self.bounds_option == "unit" else ZSCORE_BOUNDS)
+            self._set_bounds(VA_RANGE if self.bounds_option == "unit" else ZSCORE_BOUNDS)
 
     def options(self) -> dict[str, Any]:
         option = self.bounds_option
@@ -294,7 +275,7 @@ class GridScheme(LabelScheme):
         va = as_va(va_train, name="va_train")
         if self.bounds_option == "auto":
             inside = va.size > 0 and np.abs(va).max() <= 1.0
-            self._set_bounds(UNIT_BOUNDS if inside else ZSCORE_BOUNDS)
+            self._set_bounds(VA_RANGE if inside else ZSCORE_BOUNDS)
         elif self.bounds_option == "train":
             if va.size == 0 or va.min() == va.max():
                 raise ParameterError(f"{self.name}: bounds 'train' need distinct training values")

@@ -8,15 +8,14 @@
 Valence and arousal are on the [-1, 1] scale (0 = neutral); see ``docs/DESIGN.md``.
 """
 
+from moodnet.core import AUDIO_EXTENSIONS, quadrant_of
 from moodnet.predict.moods import mood_words, nearest_mood_words
 from moodnet.predict.predictor import (
-    AUDIO_EXTENSIONS,
     MODELS,
     Prediction,
     PredictionFailure,
     Predictor,
     Segment,
-    quadrant_of,
 )
 
 __all__ = [

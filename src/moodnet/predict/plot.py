@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from moodnet.core import quadrant_caption
 from moodnet.io_utils import atomic_write
 from moodnet.predict.moods import label_levels, mood_words
 
@@ -15,12 +16,10 @@ if TYPE_CHECKING:
 
     from moodnet.predict.predictor import Prediction
 
-_QUADRANT_NAMES = {
-    "Q1": (0.75, 1.2, "Q1  happy / energetic"),
-    "Q2": (-0.75, 1.2, "Q2  tense / angry"),
-    "Q3": (-0.75, -1.25, "Q3  sad / depressed"),
-    "Q4": (0.75, -1.25, "Q4  calm / content"),
-}
+_QUADRANT_PLACES = {
+    "Q1": (0.75, 1.2), "Q2": (-0.75, 1.2), "Q3": (-0.75, -1.25), "Q4": (0.75, -1.25)
+}  # fmt: skip
+"""Where each quadrant's caption is drawn (data coordinates)."""
 
 
 def plot_va_plane(
@@ -96,8 +95,9 @@ def _draw_frame(axes: Axes) -> None:
     axes.add_patch(Circle((0.0, 0.0), 1.0, fill=False, color="0.85", linewidth=0.8))
     axes.set_xlabel("valence (negative → positive), [-1, 1]")
     axes.set_ylabel("arousal (calm → energetic), [-1, 1]")
-    for x, y, text in _QUADRANT_NAMES.values():
-        axes.text(x, y, text, ha="center", va="bottom", fontsize=8, color="0.45")
+    for quadrant, (x, y) in _QUADRANT_PLACES.items():
+        axes.text(x, y, quadrant_caption(quadrant), ha="center", va="bottom", fontsize=8,
+                  color="0.45")
     levels = label_levels()
     for word in mood_words():
         axes.plot(word.valence, word.arousal, marker=".", color="0.7", markersize=4)

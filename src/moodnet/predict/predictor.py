@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from moodnet.core import AUDIO_EXTENSIONS, quadrant_of
 from moodnet.errors import (
     AudioError,
     CheckpointError,
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
 MAX_DURATION_S = 600.0
 """Only the first 10 minutes of a track are decoded."""
 MIN_SEGMENT_S = 1.0
-AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff",
-     ".wma", ".webm", ".mp4"}
-)
 MODELS: dict[str, str] = {"default": "assets/models/default"}
 """Names of shipped models -> folder inside the ``moodnet`` package."""
 
@@ -143,13 +140,6 @@ class TrackFeatures:
     path: str
     mel: np.ndarray
     duration_s: float
-
-
-def quadrant_of(valence: float, arousal: float) -> str:
-    """Russell quadrant of a point: Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0."""
-    if arousal > 0:
-        return "Q1" if valence > 0 else "Q2"
-    return "Q4" if valence > 0 else "Q3"
 
 
 def is_audio_file(path: str | Path) -> bool:

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from moodnet.core import DEFAULT_DEVICE, QUADRANT_RULE, QUADRANTS, quadrant_caption
 from moodnet.errors import AudioError, LyricsError, MoodnetError, ParameterError
 from moodnet.version import __version__
 
@@ -43,6 +44,7 @@ Send = Callable[[Message], Awaitable[None]]
 DEFAULT_MAX_UPLOAD_MB = 50.0
 DEFAULT_TIMEOUT_S = 300.0
 MAX_LYRICS_CHARS = 100_000
+_CAPTIONS_SLOT = "/* QUADRANT_CAPTIONS */ {}"
 _DRAIN_CAP_BYTES = 1 << 30
 
 
@@ -59,7 +61,7 @@ class PredictionOut(BaseModel):
     filename: str = Field(description="name of the uploaded file")
     valence: float = Field(description="[-1, 1]: negative .. positive")
     arousal: float = Field(description="[-1, 1]: calm .. energetic")
-    quadrant: str = Field(description="Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0")
+    quadrant: str = Field(description=QUADRANT_RULE)
     class_probs: dict[str, float]
     mood_words: list[str] = Field(description="3 nearest of Russell's (1980) 28 affect words")
     used_lyrics: bool
@@ -92,7 +94,7 @@ def create_app(
     predictor: Predictor | None = None,
     *,
     model: str | Path | None = None,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     max_concurrent: int = 4,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -148,8 +150,7 @@ def create_app(
 def _add_routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
-        page = files("moodnet.serve").joinpath("static/index.html").read_text(encoding="utf-8")
-        return HTMLResponse(page)
+        return HTMLResponse(_index_page())
 
     @app.get("/health")
     def health(request: Request) -> dict[str, Any]:
@@ -196,8 +197,20 @@ def _add_routes(app: FastAPI) -> None:
                                            request.app.state.timeout_s)
 
 
+def _index_page() -> str:
+    """The web page, with the quadrant captions of :mod:`moodnet.core` filled in."""
+    import json
+
+    page = files("moodnet.serve").joinpath("static/index.html").read_text(encoding="utf-8")
+    if _CAPTIONS_SLOT not in page:
+        raise RuntimeError(f"static/index.html: no {_CAPTIONS_SLOT} slot (a broken install?)")
+    captions = {name: quadrant_caption(name) for name in QUADRANTS}
+    return page.replace(_CAPTIONS_SLOT, json.dumps(captions), 1)
+
+
 def _check_request(filename: str, lyrics: str | None, segments: float | None) -> None:
-    from moodnet.predict.predictor import AUDIO_EXTENSIONS, MIN_SEGMENT_S
+    from moodnet.core import AUDIO_EXTENSIONS
+    from moodnet.predict.predictor import MIN_SEGMENT_S
 
     suffix = Path(filename).suffix.lower()
     if suffix and suffix not in AUDIO_EXTENSIONS:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from moodnet.audio import FeatureConfig
 from moodnet.config import load_config
+from moodnet.core import DEFAULT_DEVICE
 from moodnet.errors import ConfigError
 from moodnet.models.config import ModelConfig
 
 OPTIMISERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "plateau")
 MONITORS = ("loss", "r2", "accuracy", "macro_f1")
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = (DEFAULT_DEVICE, "cpu", "cuda")
 WORD_VECTORS = ("glove", "random")
 
 
@@ -153,7 +154,7 @@ class TrainConfig:
     class_weights: bool = False
     multitask_weight: float = 1.0
     seed: int = 0
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     num_threads: int = 0
     bf16: bool = False
     out_dir: Path | None = None

@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from moodnet.core import MIREX_CLUSTERS, QUADRANTS, VA_RANGE
 from moodnet.data.adapters import deezer, fourq, generic_csv, mirex, pmemo
 from moodnet.errors import ParameterError
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons
     from moodnet.track import Track
-
-UNIT_RANGE = (-1.0, 1.0)
-
 
 class Loader(Protocol):
     def __call__(
@@ -47,7 +45,7 @@ class Adapter:
 
     name: str
     load: Loader
-    va_range: tuple[float, float] | None = UNIT_RANGE
+    va_range: tuple[float, float] | None = VA_RANGE
     classes: tuple[str, ...] | None = None
     gives_split: bool = False
     citation: str = ""
@@ -68,11 +66,9 @@ ADAPTERS: dict[str, Adapter] = {
     deezer.NAME: Adapter(
         deezer.NAME, deezer.load, va_range=None, gives_split=True, citation=deezer.CITATION
     ),
-    mirex.NAME: Adapter(mirex.NAME, mirex.load, classes=mirex.CLUSTERS, citation=mirex.CITATION),
-    fourq.NAME: Adapter(fourq.NAME, fourq.load, classes=fourq.QUADRANTS, citation=fourq.CITATION),
-    pmemo.NAME: Adapter(
-        pmemo.NAME, pmemo.load, classes=("Q1", "Q2", "Q3", "Q4"), citation=pmemo.CITATION
-    ),
+    mirex.NAME: Adapter(mirex.NAME, mirex.load, classes=MIREX_CLUSTERS, citation=mirex.CITATION),
+    fourq.NAME: Adapter(fourq.NAME, fourq.load, classes=QUADRANTS, citation=fourq.CITATION),
+    pmemo.NAME: Adapter(pmemo.NAME, pmemo.load, classes=QUADRANTS, citation=pmemo.CITATION),
 }
 
 

@@ -8,16 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from moodnet.core import AUDIO_EXTENSIONS
 from moodnet.errors import DataError, FileProblem
 from moodnet.track import Track
 
 if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons
 
-AUDIO_EXTENSIONS: frozenset[str] = frozenset(
-    {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4"}
-    | {".aif", ".aiff", ".wma", ".au"}
-)
 LYRICS_EXTENSIONS: frozenset[str] = frozenset({".txt"})
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from moodnet.core import AUDIO_EXTENSIONS
 from moodnet.data.adapters._common import (
-    AUDIO_EXTENSIONS,
     LYRICS_EXTENSIONS,
     check_unique,
     existing_dir,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from moodnet.core import QUADRANTS
 from moodnet.data.adapters._common import (
     add_tag_va,
     check_unique,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons
 
 NAME = "4q"
-QUADRANTS = ("Q1", "Q2", "Q3", "Q4")
 COLUMNS = ("id", "artist", "title", "quadrant", "allmusic_moods", "audio")
 CITATION = (
     "R. Panda, R. Malheiro, R. P. Paiva, Novel audio features for music emotion recognition, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from moodnet.core import MIREX_CLUSTERS
 from moodnet.data.adapters._common import (
     add_tag_va,
     check_unique,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from moodnet.labels.lexicon import Lexicons
 
 NAME = "mirex"
-CLUSTERS = tuple(f"cluster{n}" for n in range(1, 6))
 COLUMNS = ("id", "title", "artist", "mirex_cluster", "allmusic_mood", "audio", "lyrics")
 CITATION = (
     "R. Panda, R. Malheiro, B. Rocha, A. Oliveira, R. P. Paiva, Multi-Modal Music Emotion "
@@ -39,7 +39,7 @@ def _track(row: dict[str, str], *, root: Path, where: str) -> Track:
     if not row["id"]:
         raise DataError(f"{where}: empty id")
     label = f"cluster{row['mirex_cluster']}"
-    if label not in CLUSTERS:
+    if label not in MIREX_CLUSTERS:
         raise DataError(f"{where}: mirex_cluster {row['mirex_cluster']!r} is not 1..5")
     if not row["allmusic_mood"]:
         raise DataError(f"{where}: empty allmusic_mood")

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moodnet.core import AUDIO_EXTENSIONS, QUADRANTS
 from moodnet.data.adapters._common import (
-    AUDIO_EXTENSIONS,
     check_unique,
     existing_dir,
     index_by_stem,
@@ -65,7 +65,7 @@ def _track(song_id: str, *, folder: Path, audio: dict[str, Path]) -> Track:
         lyrics_text=str(record.get("lyrics") or "") or None,
         valence=_unit_to_va(record.get("valence_mean"), path=path, key="valence_mean"),
         arousal=_unit_to_va(record.get("arousal_mean"), path=path, key="arousal_mean"),
-        label=quadrant if quadrant in ("Q1", "Q2", "Q3", "Q4") else None,
+        label=quadrant if quadrant in QUADRANTS else None,
     )
 
 

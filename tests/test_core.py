@@ -1,0 +1,87 @@
+"""The shared vocabulary (moodnet.core): quadrant rule, words, numerics, devices."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from moodnet.core import (
+    AUDIO_EXTENSIONS,
+    QUADRANT_RULE,
+    QUADRANT_WORDS,
+    QUADRANTS,
+    json_safe,
+    quadrant_caption,
+    quadrant_ids,
+    quadrant_of,
+    quadrants_in_words,
+    resolve_device,
+    softmax,
+)
+from moodnet.errors import ParameterError
+from moodnet.predict.moods import RUSSELL_1980_ANGLES
+
+
+@pytest.mark.parametrize(
+    ("valence", "arousal", "quadrant"),
+    [
+        (0.5, 0.5, "Q1"),
+        (-0.5, 0.5, "Q2"),
+        (0.0, 0.5, "Q2"),  # V <= 0 is negative
+        (-0.5, -0.5, "Q3"),
+        (0.0, 0.0, "Q3"),
+        (0.5, -0.5, "Q4"),
+        (0.5, 0.0, "Q4"),  # A <= 0 is low
+    ],
+)
+def test_quadrant_rule_of_design_md(valence: float, arousal: float, quadrant: str) -> None:
+    assert quadrant_of(valence, arousal) == quadrant
+    assert QUADRANTS[int(quadrant_ids([[valence, arousal]])[0])] == quadrant
+
+
+def test_quadrant_ids_reject_bad_shapes_and_nan() -> None:
+    with pytest.raises(ParameterError, match="shape"):
+        quadrant_ids(np.zeros((3, 3)))
+    with pytest.raises(ParameterError, match="non-finite"):
+        quadrant_of(math.nan, 0.5)
+
+
+def test_one_wording_of_the_quadrants() -> None:
+    assert QUADRANT_RULE == "Q1 = V>0,A>0; Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0"
+    assert quadrant_caption("Q3") == "Q3 sad / tired"
+    assert "Q4 = V>0,A<=0 (calm, content)" in quadrants_in_words()
+    with pytest.raises(ParameterError, match="Q5"):
+        quadrant_caption("Q5")
+    # every quadrant word is one of Russell's words, placed in that quadrant
+    for quadrant, words in QUADRANT_WORDS.items():
+        for word in words:
+            angle = math.radians(RUSSELL_1980_ANGLES[word])
+            assert quadrant_of(math.cos(angle), math.sin(angle)) == quadrant, word
+
+
+def test_audio_extensions_are_the_union_of_the_old_sets() -> None:
+    assert {".au", ".webm", ".mp3", ".wav", ".flac", ".m4a", ".opus"} <= AUDIO_EXTENSIONS
+    assert all(ext == ext.lower() and ext.startswith(".") for ext in AUDIO_EXTENSIONS)
+
+
+def test_softmax_rows_sum_to_one_and_survive_large_logits() -> None:
+    probs = softmax(np.array([[1000.0, 1000.0], [0.0, math.log(3.0)]]), axis=1)
+    np.testing.assert_allclose(probs, [[0.5, 0.5], [0.25, 0.75]])
+
+
+def test_json_safe_turns_nan_and_numpy_into_plain_json() -> None:
+    value = {1: np.float32(0.5), "nan": math.nan, "inf": np.float64("inf"),
+             "array": np.array([1.0, np.nan]), "tuple": (np.int64(3),)}  # fmt: skip
+    text = json.dumps(json_safe(value), allow_nan=False)
+    assert json.loads(text) == {"1": 0.5, "nan": None, "inf": None, "array": [1.0, None],
+                                "tuple": [3]}  # fmt: skip
+
+
+def test_resolve_device() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device().type in ("cpu", "cuda")
+    with pytest.raises(ParameterError, match="expected auto, cpu or cuda"):
+        resolve_device("tpu")
