@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from moodnet.core import DEFAULT_DEVICE
 from moodnet.errors import MoodnetError
 from moodnet.version import __version__
 
@@ -40,6 +41,15 @@ def add_overrides_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override a config value (dotted key, YAML value); repeatable",
+    )
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device`` into ``args.device`` (default :data:`moodnet.core.DEFAULT_DEVICE`)."""
+    parser.add_argument(
+        "--device",
+        default=DEFAULT_DEVICE,
+        help=f"auto (CUDA when present, else CPU), cpu or cuda (default: {DEFAULT_DEVICE})",
     )
 
 
