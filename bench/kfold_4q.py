@@ -47,7 +47,7 @@ def out_of_fold(manifest: Path, cache: Path, *, n_folds: int, seed: int) -> dict
             split_tracks = apply_split(tracks, fold_split(folds, test_fold=fold))
             fold_manifest = write_manifest(split_tracks, Path(tmp) / f"fold{fold}.jsonl")
             config = load_train_config(
-                ROOT / "configs" / "shipped.yaml",
+                "shipped",  # the packaged src/moodnet/configs/shipped.yaml
                 overrides=[
                     f"data.manifest={fold_manifest}",
                     f"data.cache_dir={cache}",

@@ -15,7 +15,7 @@ table_mirex() {
         --split artist --seed 0 --out "$WORK/mirex.jsonl"
     moodnet extract "$WORK/mirex.jsonl" --cache "$WORK/cache"
     moodnet table --manifest "$WORK/mirex.jsonl" --cache "$WORK/cache" \
-        --config configs/table.yaml --out docs/results/mirex \
+        --config table --out docs/results/mirex \
         --modalities audio lyrics bimodal late svm_audio svm_lyrics \
         --set data.lexicon_dir="$LEX/warriner2013"
 }
@@ -25,23 +25,23 @@ table_4q() {
         --split artist --seed 0 --out "$WORK/4q.jsonl"
     moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache"
     moodnet table --manifest "$WORK/4q.jsonl" --cache "$WORK/cache" \
-        --config configs/table.yaml --out docs/results/4q --modalities audio svm_audio
+        --config table --out docs/results/4q --modalities audio svm_audio
 }
 
 # The stronger columns: the frozen pretrained musicnn embedding (+ lyrics bag, mid-level fusion).
 table_mirex_musicnn() {
-    moodnet extract "$WORK/mirex.jsonl" --cache "$WORK/cache" --config configs/features_musicnn.yaml \
+    moodnet extract "$WORK/mirex.jsonl" --cache "$WORK/cache" --config features_musicnn \
         --no-descriptors
     moodnet table --manifest "$WORK/mirex.jsonl" --cache "$WORK/cache" \
-        --config configs/table_musicnn.yaml --out docs/results/mirex_musicnn \
+        --config table_musicnn --out docs/results/mirex_musicnn \
         --audio-model musicnn_head --lyrics-model lyrics_bag --modalities audio lyrics bimodal late
 }
 
 table_4q_musicnn() {
-    moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache" --config configs/features_musicnn.yaml \
+    moodnet extract "$WORK/4q.jsonl" --cache "$WORK/cache" --config features_musicnn \
         --no-descriptors
     moodnet table --manifest "$WORK/4q.jsonl" --cache "$WORK/cache" \
-        --config configs/table_musicnn.yaml --out docs/results/4q_musicnn \
+        --config table_musicnn --out docs/results/4q_musicnn \
         --audio-model musicnn_head --modalities audio
 }
 

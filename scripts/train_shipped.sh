@@ -13,9 +13,9 @@ mkdir -p "$W"
 moodnet data manifest mirex "$D/mirex_multimodal" --out "$W/mirex.jsonl" --lexicons "$D/lexicons" --seed 0
 moodnet data manifest 4q "$D/4q_dev" --out "$W/4q.jsonl" --lexicons "$D/lexicons" --seed 0
 moodnet data merge "$W/mirex.jsonl" "$W/4q.jsonl" --label quadrant --out "$W/all.jsonl"
-moodnet extract "$W/all.jsonl" --cache "$W/cache" --config configs/features_musicnn.yaml \
+moodnet extract "$W/all.jsonl" --cache "$W/cache" --config features_musicnn \
     --no-descriptors
-moodnet train configs/shipped.yaml --set data.manifest="$W/all.jsonl" \
+moodnet train shipped --set data.manifest="$W/all.jsonl" \
     --set data.cache_dir="$W/cache" --out "$W/runs/shipped"
 moodnet evaluate "$W/runs/shipped" --manifest "$W/4q.jsonl" --out "$W/runs/shipped/eval_4q_test.json"
 moodnet data merge "$W/mirex.jsonl" --label quadrant --out "$W/mirex_q.jsonl"

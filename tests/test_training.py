@@ -35,7 +35,7 @@ from moodnet.training.data import arrays_for_checkpoint, load_dataset, with_labe
 from moodnet.training.loop import DataInfo, train_arrays
 from moodnet.training.losses import Criterion, balanced_class_weights
 
-DEBUG = Path(__file__).resolve().parents[1] / "configs" / "debug.yaml"
+DEBUG = "debug"  # the packaged config, found by name
 POSITIVE = ["sun", "smile", "dance", "love", "shine", "bright"]
 NEGATIVE = ["rain", "cry", "alone", "dark", "cold", "tears"]
 

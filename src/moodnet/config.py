@@ -19,6 +19,8 @@ import yaml
 from moodnet.errors import ConfigError
 
 T = TypeVar("T")
+CONFIGS_FOLDER = "configs"
+"""Folder of the packaged YAML configs inside the ``moodnet`` package."""
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -97,13 +99,50 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     return data
 
 
+def packaged_configs() -> dict[str, Path]:
+    """The configs shipped inside the package (``moodnet/configs/*.yaml``): name -> file."""
+    from importlib.resources import files
+
+    folder = Path(str(files("moodnet").joinpath(CONFIGS_FOLDER)))
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+
+
+def find_config(name_or_path: str | Path) -> Path:
+    """A config file: an existing path as given, else a packaged config by name.
+
+    Parameters
+    ----------
+    name_or_path : a YAML file, or the name of one of :func:`packaged_configs`
+        (``paper_audio`` or ``paper_audio.yaml``)
+
+    Raises
+    ------
+    ConfigError
+        Neither an existing file nor a packaged config's name.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path
+    known = packaged_configs()
+    name = path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.name
+    if path.parent == Path(".") and name in known:
+        return known[name]
+    raise ConfigError(
+        f"{name_or_path}: no such config file, nor a config shipped with moodnet "
+        f"({', '.join(known)})"
+    )
+
+
 def load_config(
     cls: type[T], path: str | Path | None = None, *, overrides: Iterable[str] = ()
 ) -> T:
-    """Read YAML ``path`` (or start from defaults) into ``cls`` after applying overrides."""
+    """Read YAML ``path`` (or start from defaults) into ``cls`` after applying overrides.
+
+    ``path`` is a file or the name of a packaged config (see :func:`find_config`).
+    """
     data: dict[str, Any] = {}
     if path is not None:
-        path = Path(path)
+        path = find_config(path)
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:

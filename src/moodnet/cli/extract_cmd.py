@@ -19,7 +19,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("manifest", metavar="MANIFEST", help="JSONL manifest of tracks")
     parser.add_argument("--cache", required=True, metavar="DIR", help="feature cache folder")
     parser.add_argument(
-        "--config", metavar="YAML", help="FeatureConfig YAML; the options below override it"
+        "--config",
+        metavar="YAML",
+        help="FeatureConfig: a YAML file or a shipped config's name (features_musicnn for the "
+        "musicnn models); the options below override it",
     )
     parser.add_argument("--n-mels", type=int, help="mel bands (default 40)")
     parser.add_argument("--clip-seconds", type=float, help="clip length in seconds (default 30)")

@@ -15,12 +15,12 @@ clusters than distinct VA points) are reported as missing cells.
 
 examples:
   moodnet table --manifest manifests/mirex.jsonl --cache cache/features \\
-      --config configs/table.yaml --out docs/results/mirex
-  moodnet table --manifest m.jsonl --cache c --out out --config configs/table.yaml \\
+      --config table --out docs/results/mirex
+  moodnet table --manifest m.jsonl --cache c --out out --config table \\
       --modalities audio lyrics bimodal late svm_audio svm_lyrics \\
       --set data.lexicon_dir=$MOODNET_DATA/lexicons/warriner2013
   moodnet table --manifest m.jsonl --cache c --out out --schemes va given --modalities audio
-  moodnet table --manifest m.jsonl --cache c --out out --config configs/table.yaml \\
+  moodnet table --manifest m.jsonl --cache c --out out --config table \\
       --set features.n_mels=128 --audio-model short_chunk
 """
 
@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="YAML",
-        help="base training config for every cell (configs/table.yaml is tuned for it)",
+        help="base training config for every cell: a YAML file or a shipped config's name "
+        "(table is tuned for it; table_musicnn for the musicnn columns)",
     )
     add_overrides_option(parser)
     parser.add_argument(

@@ -1,20 +1,26 @@
-"""``moodnet train CONFIG.yaml [--set key=value ...] [--out DIR]``: train one model."""
+"""``moodnet train CONFIG [--set key=value ...] [--out DIR]``: train one model."""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from moodnet.cli import add_overrides_option
+from moodnet.config import packaged_configs
 
 EPILOG = """\
-The run directory receives checkpoint.json, model.safetensors and metrics.csv (one row per
-epoch). The weights of the best validation epoch are kept. For steady CPU timings set
-MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=100000000000 in the environment.
+{names}
+The manifest (moodnet data manifest) and the feature cache (moodnet extract) are set with
+--set data.manifest=FILE --set data.cache_dir=DIR. The run directory receives
+checkpoint.json, model.safetensors and metrics.csv (one row per epoch); the weights of the
+best validation epoch are kept. For steady CPU timings set MALLOC_MMAP_THRESHOLD_=1000000000
+MALLOC_TRIM_THRESHOLD_=100000000000 in the environment. Walkthrough: docs/researcher.md.
 
 examples:
-  moodnet train configs/paper_audio.yaml --set data.labels=mirex5 --out runs/audio_mirex5
-  moodnet train configs/debug.yaml --set optim.lr=0.01 --set max_epochs=3
+  moodnet train paper_audio --set data.manifest=work/mirex.jsonl \\
+      --set data.cache_dir=work/cache --set data.labels=mirex5 --out runs/audio_mirex5
+  moodnet train my_config.yaml --set optim.lr=0.01 --set max_epochs=3 --out runs/try
 """
 
 
@@ -23,10 +29,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "train",
         help="train a model from a YAML config",
         description="Train a model on a manifest's train split, early-stopped on validation.",
-        epilog=EPILOG,
+        epilog=EPILOG.format(names=_shipped_configs_text()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("config", metavar="CONFIG.yaml", help="training config (YAML)")
+    parser.add_argument(
+        "config", metavar="CONFIG", help="training config: a YAML file or a shipped config's name"
+    )
     add_overrides_option(parser)
     parser.add_argument(
         "--out", metavar="DIR", help="run directory (default: out_dir of the config)"
@@ -34,6 +42,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
     return parser
+
+
+def _shipped_configs_text() -> str:
+    names = [name for name in packaged_configs() if not name.startswith("features_")]
+    text = "CONFIG is a YAML file or the name of a config shipped with moodnet: "
+    text += ", ".join(names) + "."
+    return textwrap.fill(text, width=90, break_on_hyphens=False)
 
 
 def run(args: argparse.Namespace) -> int:

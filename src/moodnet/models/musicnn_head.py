@@ -78,7 +78,7 @@ class MusicnnHead(nn.Module):
         if config.n_mels != MUSICNN_N_MELS:
             raise ConfigError(
                 f"ModelConfig.n_mels={config.n_mels}: musicnn_head needs musicnn's "
-                f"{MUSICNN_N_MELS}-band log-mel (configs/features_musicnn.yaml)"
+                f"{MUSICNN_N_MELS}-band log-mel (the packaged config features_musicnn)"
             )
         self.config = config
         backbone = load_msd_musicnn().requires_grad_(False)

@@ -3,7 +3,7 @@
 The public entry points are imported lazily (torch is only imported when training runs)::
 
     from moodnet.training import load_train_config, train
-    result = train(load_train_config("configs/paper_audio.yaml"))
+    result = train(load_train_config("paper_audio", overrides=["data.manifest=m.jsonl"]))
     ckpt = load_checkpoint(result.run_dir)
 
 On CPUs, glibc malloc makes torch step times bimodal; for training and benchmarks set

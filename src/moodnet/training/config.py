@@ -1,6 +1,7 @@
 """The training configuration: one nested dataclass, read from YAML with dotted overrides.
 
-``load_train_config("configs/paper_audio.yaml", overrides=["optim.lr=0.01"])``. Every field
+``load_train_config("paper_audio", overrides=["optim.lr=0.01"])`` (a packaged config by
+name, or a YAML path). Every field
 has a default, so a YAML file only names what differs. The data-dependent model fields
 (``model.task``, ``model.n_classes``, ``model.n_mels``, ``model.vocab_size``,
 ``model.embed_dim``) are filled from the data at training time.
