@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -117,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor.load(args.model, device=args.device, bf16=args.bf16)
     columns = _columns(predictor.class_names, segments=args.segments is not None)
     previous = _read_previous(args, plan.fmt, columns) if _resumable(args, plan.fmt) else []
-    done = {os.path.abspath(p.path) for p in previous}
-    todo = [t for t in plan.tracks if os.path.abspath(t) not in done]
+    done = _done_paths(previous, output=args.output)
+    todo = [t for t in plan.tracks if os.path.realpath(t) not in done]
     if previous:
         print(f"moodnet predict: {len(plan.tracks) - len(todo)} track(s) already in "
               f"{args.output}, {len(todo)} to go", file=sys.stderr)
@@ -142,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None and previous + new:
         from moodnet.predict.plot import plot_va_plane
 
-        written = plot_va_plane(previous + new, path=args.plot)
+        with _writing(args.plot):
+            written = plot_va_plane(previous + new, path=args.plot)
         print(f"moodnet predict: plot written to {written}", file=sys.stderr)
     if failed:
         print(f"moodnet predict: {failed} file(s) failed, {len(new)} predicted", file=sys.stderr)
@@ -160,6 +163,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     tracks, missing = find_audio(args.paths)
     if not tracks and not missing:
         args.usage_error(f"no audio files found in {' '.join(args.paths)}")
+    _check_outputs(args, tracks)
     lyrics_file = lyrics_dir = None
     if args.lyrics is not None:
         if args.lyrics.is_dir():
@@ -172,6 +176,42 @@ def _plan(args: argparse.Namespace) -> _Plan:
         else:
             args.usage_error(f"--lyrics {args.lyrics}: no such file or folder")
     return _Plan(tracks, missing, lyrics_file, lyrics_dir, fmt)
+
+
+def _check_outputs(args: argparse.Namespace, tracks: Sequence[str]) -> None:
+    """Refuse an ``--output`` or ``--plot`` that is an input, could be audio or is no file."""
+    inputs = {os.path.realpath(track) for track in tracks}
+    for option, path in (("--output", args.output), ("--plot", args.plot)):
+        problem = None if path is None else _output_problem(path, inputs)
+        if problem is not None:
+            args.usage_error(f"{option} {path}: {problem}")
+
+
+def _output_problem(path: Path, inputs: set[str]) -> str | None:
+    from moodnet.core import AUDIO_EXTENSIONS
+
+    if os.path.realpath(path) in inputs:
+        return "is one of the input files, which it would overwrite"
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
+        return "has an audio extension (it would replace a song); name a .csv, .jsonl or .json"
+    if path.is_dir():
+        return "is a folder; name a file"
+    if path.exists() and not path.is_file():
+        return "exists and is not a regular file (a device, a FIFO)"
+    return None
+
+
+@contextlib.contextmanager
+def _writing(path: Path | None) -> Iterator[None]:
+    """An OSError while writing ``path`` as one-line :class:`FileProblem` (None: stdout)."""
+    try:
+        yield
+    except OSError as exc:
+        if path is None or isinstance(exc, BrokenPipeError):
+            raise
+        from moodnet.errors import FileProblem
+
+        raise FileProblem(path, f"cannot be written ({exc.strerror or exc})") from None
 
 
 def _format_from_suffix(output: Path | None) -> str:
@@ -293,10 +333,16 @@ class _Writer:
     _json: list[dict[str, Any]] = field(default_factory=list)
 
     def __enter__(self) -> _Writer:
+        with _writing(self.output):
+            return self._open()
+
+    def _open(self) -> _Writer:
         if self.fmt == "json":
             return self
         if self.output is None:
             self._stream = sys.stdout
+        elif self.fmt == "table":  # written whole and atomically at the end
+            self._stream = io.StringIO()
         else:
             self.output.parent.mkdir(parents=True, exist_ok=True)
             append = self.fmt in STREAMED_FORMATS and self.output.exists()
@@ -314,18 +360,31 @@ class _Writer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with _writing(self.output):
+            self._close()
+
+    def _close(self) -> None:
+        from moodnet.io_utils import atomic_write_text
+
         if self.fmt == "json":
             text = json.dumps(self._json, indent=2) + "\n"
             if self.output is None:
                 sys.stdout.write(text)
             else:
-                from moodnet.io_utils import atomic_write_text
-
                 atomic_write_text(self.output, text)
+        elif isinstance(self._stream, io.StringIO) and self.output is not None:
+            atomic_write_text(self.output, self._stream.getvalue())
         elif self._stream is not None and self._stream is not sys.stdout:
             self._stream.close()
 
     def write(self, prediction: Prediction) -> None:
+        if self.output is not None and self.fmt in STREAMED_FORMATS:
+            # resolved paths: a resume from another folder recognises the rows
+            prediction = dataclasses.replace(prediction, path=os.path.realpath(prediction.path))
+        with _writing(self.output):
+            self._write(prediction)
+
+    def _write(self, prediction: Prediction) -> None:
         if self.fmt == "json":
             self._json.append(_json_record(prediction))
             return
@@ -379,6 +438,16 @@ class _Writer:
 
 def _resumable(args: argparse.Namespace, fmt: str) -> bool:
     return args.output is not None and fmt in STREAMED_FORMATS and args.output.is_file()
+
+
+def _done_paths(previous: Sequence[Prediction], *, output: Path) -> set[str]:
+    """Resolved paths of the rows already written: rows hold resolved paths; a relative one
+    (an older file) is taken relative to the current folder and to the output's folder."""
+    done: set[str] = set()
+    for prediction in previous:
+        done.add(os.path.realpath(prediction.path))
+        done.add(os.path.realpath(output.parent / prediction.path))
+    return done
 
 
 def _read_previous(args: argparse.Namespace, fmt: str, columns: list[str]) -> list[Prediction]:

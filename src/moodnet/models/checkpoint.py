@@ -40,6 +40,7 @@ from moodnet.errors import CheckpointError, ConfigError, DataError, ParameterErr
 from moodnet.io_utils import atomic_write, atomic_write_text
 from moodnet.models.arrays import ArrayData, predict_outputs
 from moodnet.models.config import ModelConfig
+from moodnet.models.weights import expected_shapes, load_state
 from moodnet.version import __version__
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ CHECKPOINT_JSON = "checkpoint.json"
 WEIGHTS = "model.safetensors"
 WEIGHTS_TORCH = "model.pt"
 METRICS_CSV = "metrics.csv"
+MAX_TOKENS = 100_000  # lyrics tokens per track a checkpoint may ask for
 
 
 @dataclass(frozen=True)
@@ -305,10 +307,15 @@ def load_checkpoint(
     data = read_checkpoint_json(run_dir)
     try:
         config = from_dict(ModelConfig, data["model"])
-    except (ConfigError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{run_dir / CHECKPOINT_JSON}: bad model config ({exc})") from exc
+    except (ConfigError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{run_dir / CHECKPOINT_JSON}: bad model config ({exc})") from None
+    _check_fields(run_dir / CHECKPOINT_JSON, data, config)
+    state = load_state(_weights_path(run_dir), expected_shapes(config))  # checked, then read
     model = build_model(config)
-    _load_weights(model, run_dir)
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"{run_dir}: weights do not load into the model ({exc})") from None
     norm, targets = data.get("normalisation") or {}, data.get("targets") or {}
     checkpoint = Checkpoint(
         model=model,
@@ -351,22 +358,41 @@ def _array(values: list[float] | None) -> np.ndarray | None:
     return None if values is None else np.asarray(values, dtype=np.float32)
 
 
-def _load_weights(model: nn.Module, run_dir: Path) -> None:
-    import torch
+def _weights_path(run_dir: Path) -> Path:
+    for name in (WEIGHTS, WEIGHTS_TORCH):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise CheckpointError(f"{run_dir / WEIGHTS}: missing weights")
 
-    path = run_dir / WEIGHTS
-    try:
-        if path.exists():
-            from safetensors.torch import load_file
 
-            state = load_file(str(path))
-        elif (run_dir / WEIGHTS_TORCH).exists():
-            path = run_dir / WEIGHTS_TORCH
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        else:
-            raise CheckpointError(f"{path}: missing weights")
-        model.load_state_dict(state, strict=True)
-    except CheckpointError:
-        raise
-    except (RuntimeError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: weights do not load into the model ({exc})") from exc
+def _check_fields(path: Path, data: dict[str, Any], config: ModelConfig) -> None:
+    """Every field besides the model config in range, before anything is built."""
+    max_tokens = data.get("max_tokens")
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
+        or not 1 <= max_tokens <= MAX_TOKENS
+    ):
+        raise CheckpointError(f"{path}: max_tokens {max_tokens!r} is not in 1..{MAX_TOKENS}")
+    names = data.get("class_names") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise CheckpointError(f"{path}: class_names must be a list of strings")
+    for section, keys in (("normalisation", ("mel_mean", "mel_std")),
+                          ("targets", ("va_mean", "va_std"))):
+        part = data.get(section) or {}
+        if not isinstance(part, dict):
+            raise CheckpointError(f"{path}: {section} must be an object")
+        for key in keys:
+            _check_numbers(path, f"{section}.{key}", part.get(key),
+                           config.n_mels if section == "normalisation" else 2)
+    for key in ("features", "vocabulary", "label_scheme", "train_config"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CheckpointError(f"{path}: {key} must be an object")
+
+
+def _check_numbers(path: Path, name: str, values: object, size: int) -> None:
+    if values is None:
+        return
+    ok = (isinstance(values, list) and len(values) == size
+          and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values))
+    if not ok or not np.isfinite(np.asarray(values, dtype=np.float64)).all():
+        raise CheckpointError(f"{path}: {name} must be {size} finite numbers")

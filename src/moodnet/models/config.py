@@ -13,6 +13,35 @@ from moodnet.errors import ConfigError
 
 TASKS = ("va", "classes", "multitask")
 
+_MAX_WIDTH = 4096  # channels or hidden units of one layer
+_MAX_CHUNK_BLOCKS = 8
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "n_classes": (0, 1000),
+    "n_mels": (1, 512),
+    "n_frames": (1, 100_000),
+    "audio_kernel": (1, 256),
+    "audio_pool": (1, 64),
+    "audio_hidden": (1, _MAX_WIDTH),
+    "chunk_frames": (1, 100_000),
+    "vocab_size": (1, 1_000_000),
+    "embed_dim": (1, 1024),
+    "pad_id": (0, 1_000_000),
+    "lyrics_channels": (1, _MAX_WIDTH),
+    "lyrics_kernel": (1, 64),
+    "lyrics_pool": (1, 64),
+    "lstm_hidden": (1, _MAX_WIDTH),
+    "bag_hidden": (1, _MAX_WIDTH),
+    "fusion_hidden": (1, _MAX_WIDTH),
+    "musicnn_hidden": (0, _MAX_WIDTH),
+}
+"""Every integer field's range: a checkpoint outside them is refused before any layer is
+built (``"musicnn_hidden": 10000000`` asked for 10 GB)."""
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"ModelConfig.{name}: {value!r} is not an integer in {low}..{high}")
+
 
 @dataclass
 class ModelConfig:
@@ -82,14 +111,20 @@ class ModelConfig:
             raise ConfigError("ModelConfig.audio_channels: the paper ConvNet has two layers")
         for name in ("dropout", "modality_dropout", "late_weight"):
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"ModelConfig.{name}: {value} is not in [0, 1]")
-        if self.musicnn_hidden < 0:
-            raise ConfigError("ModelConfig.musicnn_hidden: must be >= 0")
-        positive = ("n_mels", "n_frames", "chunk_frames", "vocab_size", "embed_dim")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"ModelConfig.{name}: must be >= 1")
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise ConfigError(f"ModelConfig.{name}: {value!r} is not in [0, 1]")
+        for name, (low, high) in _INT_RANGES.items():
+            _check_int(name, getattr(self, name), low, high)
+        if not 1 <= len(self.chunk_channels) <= _MAX_CHUNK_BLOCKS:
+            raise ConfigError(
+                f"ModelConfig.chunk_channels: {len(self.chunk_channels)} blocks, "
+                f"not 1..{_MAX_CHUNK_BLOCKS}"
+            )
+        for name in ("audio_channels", "chunk_channels"):
+            for value in getattr(self, name):
+                _check_int(name, value, 1, _MAX_WIDTH)
+        if self.pad_id >= self.vocab_size:
+            raise ConfigError(f"ModelConfig.pad_id: {self.pad_id} >= vocab_size {self.vocab_size}")
 
     @property
     def has_va(self) -> bool:
