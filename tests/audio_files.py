@@ -23,7 +23,7 @@ def signal(kind: str, *, seconds: float, sr: int = SR, seed: int = 0) -> np.ndar
     elif kind == "chords":
         y = sum(0.1 * np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
     else:
-        y = 0.6 * rng.standard_normal(t.size) * (np.sin(2 * np.pi * 4 * t) > 0)
+        y = np.clip(0.2 * rng.standard_normal(t.size), -0.5, 0.5) * (np.sin(2 * np.pi * 4 * t) > 0)
     return (y + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
 
 

@@ -12,7 +12,15 @@ original's, and only then swapped in with ``os.replace`` (:func:`write_tags_safe
 Importing this package imports neither mutagen nor torch.
 """
 
-from moodnet.tagging.batch import ALREADY, FAILED, TAGGED, WOULD_TAG, TagOutcome, tag_files
+from moodnet.tagging.batch import (
+    ALREADY,
+    FAILED,
+    TAGGED,
+    WOULD_TAG,
+    TagOutcome,
+    predict_and_tag,
+    tag_files,
+)
 from moodnet.tagging.formats import open_audio, read_mood_tags
 from moodnet.tagging.keys import TAG_KEYS, model_id, mood_word, tag_values
 from moodnet.tagging.safe import audio_stream_digest, write_tags_safely
@@ -28,6 +36,7 @@ __all__ = [
     "model_id",
     "mood_word",
     "open_audio",
+    "predict_and_tag",
     "read_mood_tags",
     "tag_files",
     "tag_values",

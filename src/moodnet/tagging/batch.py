@@ -67,8 +67,6 @@ def tag_files(
     ------
     outcome : TagOutcome, one per path: first those settled without a prediction
     """
-    from moodnet.predict import PredictionFailure
-
     model = model_id(predictor)
     todo = []
     for path in paths:
@@ -83,7 +81,35 @@ def tag_files(
             yield TagOutcome(path, FAILED, problem=exc.problem)
             continue
         todo.append(path)
-    for result in predictor.predict_many(todo, lyrics=lyrics, workers=workers):
+    yield from predict_and_tag(predictor, todo, model=model, write=write, lyrics=lyrics,
+                               workers=workers)
+
+
+def predict_and_tag(
+    predictor: Predictor,
+    paths: Sequence[str],
+    *,
+    model: str,
+    write: bool,
+    lyrics: Mapping[str, str | Path] | None = None,
+    workers: int = 1,
+) -> Iterator[TagOutcome]:
+    """Predict ``paths`` and write their tags (``write``), without :func:`tag_files`'s checks.
+
+    Parameters
+    ----------
+    predictor, lyrics, workers : as in :func:`tag_files`
+    paths : audio files
+    model : the :func:`model_id` of ``predictor``
+    write : write the tags; False: outcomes ``would tag`` with the values
+
+    Yields
+    ------
+    outcome : TagOutcome, one per path, in order
+    """
+    from moodnet.predict import PredictionFailure
+
+    for result in predictor.predict_many(paths, lyrics=lyrics, workers=workers):
         if isinstance(result, PredictionFailure):
             yield TagOutcome(result.path, FAILED, problem=result.error)
             continue
