@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -134,6 +135,37 @@ def test_wrong_extension_falls_back_to_the_other_decoder(audio_dir: Path, tmp_pa
     disguised = tmp_path / "really_aac.flac"
     shutil.copy(existing(audio_dir, "tone.m4a"), disguised)
     np.testing.assert_array_equal(load_audio(disguised), load_audio(audio_dir / "tone.m4a"))
+
+
+def _aac_with_pyav(path: Path, sr: int = 44100) -> None:
+    """One second of a 440 Hz tone as AAC in an MP4 container, whatever ``path`` is called."""
+    import av
+
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)).astype(np.float32)
+    with av.open(str(path), mode="w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=sr)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(tone[None, :], format="fltp", layout="mono")
+        frame.sample_rate = sr
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+
+
+def test_a_decoder_fallback_is_logged(
+    audio_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    disguised = tmp_path / "really_aac.flac"
+    _aac_with_pyav(disguised)
+    with caplog.at_level(logging.INFO, logger="moodnet.audio.io"):
+        y = load_audio(disguised, sr=22050)
+    assert 0.9 * 22050 < len(y) < 1.1 * 22050
+    [record] = [r for r in caplog.records if r.name == "moodnet.audio.io"]
+    assert record.levelno == logging.INFO
+    assert "really_aac.flac: decoded with pyav after soundfile: " in record.getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="moodnet.audio.io"):
+        load_audio(audio_dir / "tone.flac")  # the first decoder reads it: nothing logged
+    assert not [r for r in caplog.records if r.name == "moodnet.audio.io"]
 
 
 # --- errors ------------------------------------------------------------------------------------

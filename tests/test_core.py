@@ -20,6 +20,7 @@ from moodnet.core import (
     quadrants_in_words,
     resolve_device,
     softmax,
+    torch_threads,
 )
 from moodnet.errors import ParameterError
 from moodnet.predict.moods import RUSSELL_1980_ANGLES
@@ -78,6 +79,21 @@ def test_json_safe_turns_nan_and_numpy_into_plain_json() -> None:
     text = json.dumps(json_safe(value), allow_nan=False)
     assert json.loads(text) == {"1": 0.5, "nan": None, "inf": None, "array": [1.0, None],
                                 "tuple": [3]}  # fmt: skip
+
+
+def test_torch_threads_are_restored_after_the_block() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    target = 1 if before != 1 else 2
+    with torch_threads(target):
+        assert torch.get_num_threads() == target
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="boom"), torch_threads(target):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
 
 
 def test_resolve_device() -> None:

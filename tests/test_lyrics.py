@@ -230,24 +230,6 @@ def test_encode_pads_and_truncates_keeping_the_start() -> None:
         vocab.encode(["love"], max_len=0)
 
 
-@pytest.mark.parametrize(
-    ("n_tokens", "max_segments", "shape"),
-    [(0, None, (1, 4)), (4, None, (1, 4)), (9, None, (3, 4)), (9, 2, (2, 4)), (3, 3, (3, 4))],
-)
-def test_encode_segments_shapes(
-    n_tokens: int, max_segments: int | None, shape: tuple[int, int]
-) -> None:
-    vocab = Vocabulary.build(TRAIN, min_count=1)
-    tokens = (["love", "night", "you"] * 4)[:n_tokens]
-    segments = vocab.encode_segments(tokens, segment_len=4, max_segments=max_segments)
-    assert segments.shape == shape
-    assert segments.dtype == np.int64
-    assert int((segments != PAD_ID).sum()) == min(n_tokens, shape[0] * shape[1])
-    assert segments.ravel()[: min(n_tokens, segments.size)].tolist() == vocab.ids(
-        tokens[: segments.size]
-    )
-
-
 def test_vocabulary_json_round_trip() -> None:
     vocab = Vocabulary.build(TRAIN, min_count=1)
     text = json.dumps(vocab.to_json())

@@ -345,7 +345,9 @@ def test_cli_trains_and_evaluates_the_debug_config(
     manifest, cache = corpus
     run = tmp_path / "run"
     sets = ["--set", f"data.manifest={manifest}", "--set", f"data.cache_dir={cache}"]
-    assert main(["train", str(DEBUG), *sets, "--out", str(run)]) == 0
+    threads = torch.get_num_threads()
+    assert main(["train", str(DEBUG), *sets, "--set", "num_threads=3", "--out", str(run)]) == 0
+    assert torch.get_num_threads() == threads  # the config's num_threads held while training only
     assert "best epoch" in capsys.readouterr().out
     saved = json.loads((run / CHECKPOINT_JSON).read_text())
     assert saved["features"]["n_mels"] == 16 and saved["best_epoch"] >= 1

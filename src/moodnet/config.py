@@ -151,8 +151,3 @@ def load_config(
             raise ConfigError(f"{path}: invalid YAML ({exc})") from exc
         data = loaded or {}
     return from_dict(cls, apply_overrides(data, overrides))
-
-
-def save_config(config: Any, path: str | Path) -> None:
-    """Write a config dataclass as YAML."""
-    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")

@@ -6,7 +6,7 @@
   (:data:`QUADRANT_WORDS`, :func:`quadrant_caption`), used by the plots, the web page and the CLI.
 - MIREX mood clusters: :data:`MIREX_CLUSTERS`.
 - Audio files: :data:`AUDIO_EXTENSIONS`.
-- Devices: :data:`DEFAULT_DEVICE` and :func:`resolve_device`.
+- Devices: :data:`DEFAULT_DEVICE`, :func:`resolve_device` and :func:`torch_threads`.
 - Numerics: :func:`softmax`, :func:`json_safe`.
 
 Importing this module does no work and does not import torch.
@@ -15,6 +15,8 @@ Importing this module does no work and does not import torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -131,6 +133,27 @@ def resolve_device(name: str = DEFAULT_DEVICE) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ParameterError(f"device {name!r}: CUDA is not available")
     return torch.device(name)
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op CPU threads set to ``count`` inside the block, restored after it.
+
+    Parameters
+    ----------
+    count : threads; None or 0 leaves the setting alone (and does not import torch)
+    """
+    if not count:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def softmax(logits: np.ndarray, *, axis: int = -1) -> np.ndarray:

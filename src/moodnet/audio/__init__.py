@@ -3,7 +3,7 @@
 ``log_mel_torch`` imports torch only when called.
 """
 
-from moodnet.audio.descriptors import descriptor_names, descriptors, descriptors_for_file
+from moodnet.audio.descriptors import descriptor_names, descriptors
 from moodnet.audio.features import (
     FeatureConfig,
     clip_for_file,
@@ -25,7 +25,6 @@ __all__ = [
     "crop_or_pad",
     "descriptor_names",
     "descriptors",
-    "descriptors_for_file",
     "features_for_file",
     "load_audio",
     "log_mel",

@@ -9,15 +9,11 @@ spectrogram in dB, top 80 dB, orthonormal DCT-II), so librosa can check them in 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import scipy.fft
 import scipy.sparse
 
 from moodnet.audio.features import (
-    FeatureConfig,
-    clip_for_file,
     frame_signal,
     mel_filterbank,
     power_spectrogram,
@@ -89,19 +85,6 @@ def descriptors(
     parts.append(np.array([f(x) for x in frame_features for f in (np.mean, np.std)]))
     parts.append(np.array([onset.mean(), onset.std(), onset.max(), *_tempo(onset, sr, hop_length)]))
     return np.concatenate(parts).astype(np.float32)
-
-
-def descriptors_for_file(
-    path: str | Path, *, config: FeatureConfig, rng: np.random.Generator | None = None
-) -> np.ndarray:
-    """:func:`descriptors` of the clip that :func:`~moodnet.audio.features_for_file` uses.
-
-    Returns
-    -------
-    vector : np.ndarray [shape=(len(descriptor_names()),)], float32
-    """
-    clip = clip_for_file(path, config=config, rng=rng)
-    return descriptors(clip, sr=config.sample_rate)
 
 
 def _power_to_db(power: np.ndarray, *, top_db: float = 80.0) -> np.ndarray:

@@ -13,6 +13,7 @@ compresses to a few kB costs what its mono 22 kHz result costs).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import stat
@@ -25,6 +26,8 @@ import numpy as np
 import soxr
 
 from moodnet.errors import AudioError, AudioWarning, ParameterError
+
+_LOG = logging.getLogger(__name__)
 
 MIN_SAMPLE_RATE = 4_000
 MAX_SAMPLE_RATE = 384_000
@@ -217,11 +220,15 @@ def _decode(request: _Request) -> _Decoded:
     decoders = {"soundfile": _decode_soundfile, "pyav": _decode_pyav}
     for name in _backends_for(path, seeking=request.offset > 0):
         try:
-            return decoders[name](request)
+            decoded = decoders[name](request)
         except AudioError:
             raise
         except Exception as exc:
-            errors.append(_describe(exc))
+            errors.append(f"{name}: {_describe(exc)}")
+            continue
+        if errors:
+            _LOG.info("%s: decoded with %s after %s", path, name, "; ".join(errors))
+        return decoded
     raise AudioError(path, f"does not decode as audio ({'; '.join(errors)})")
 
 

@@ -8,9 +8,10 @@ so that ``moodnet --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from moodnet.core import DEFAULT_DEVICE
 from moodnet.errors import MoodnetError
@@ -53,6 +54,19 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@contextlib.contextmanager
+def _torch_threads_kept() -> Iterator[None]:
+    """Commands set torch to one thread for the process (``one_torch_thread``); a caller that
+    runs :func:`main` in its own process (tests, notebooks) gets its setting back."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="moodnet",
@@ -72,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _torch_threads_kept():
+            return int(args.func(args) or 0)
     except MoodnetError as exc:
         print(f"moodnet {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -419,14 +419,6 @@ class ChanceLevels:
     uniform: float
     eval_majority: float
 
-    def as_dict(self) -> dict[str, float | int]:
-        return {
-            "majority": self.majority,
-            "majority_class": self.majority_class,
-            "uniform": self.uniform,
-            "eval_majority": self.eval_majority,
-        }
-
 
 def chance_levels(train_labels: Any, eval_labels: Any, k: int) -> ChanceLevels:
     """Majority-class (train majority applied to eval) and uniform (1/K) accuracy.

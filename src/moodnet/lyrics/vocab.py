@@ -134,10 +134,6 @@ class Vocabulary:
         """Number of training tokens counted by :meth:`build` (OOV ones included), if known."""
         return self._n_train_tokens
 
-    def id_of(self, token: str) -> int:
-        """Id of ``token``, ``OOV_ID`` if unknown."""
-        return self._ids.get(token, OOV_ID)
-
     def ids(self, tokens: Iterable[str]) -> list[int]:
         """Ids of all ``tokens``, unknown ones as ``OOV_ID``; no padding, no truncation."""
         get = self._ids.get
@@ -161,39 +157,6 @@ class Vocabulary:
         ids = self.ids(tokens[:max_len])
         out[: len(ids)] = ids
         return out
-
-    def encode_segments(
-        self,
-        tokens: Sequence[str],
-        *,
-        segment_len: int = 50,
-        max_segments: int | None = None,
-    ) -> np.ndarray:
-        """Cut the song into consecutive segments of ``segment_len`` tokens (the paper: 50).
-
-        The last segment is padded with ``PAD_ID``. With ``max_segments`` the output always
-        has that many rows: the first segments are kept, missing ones are all ``PAD_ID``.
-
-        Parameters
-        ----------
-        tokens : sequence of str
-        segment_len : int > 0
-        max_segments : int > 0 or None
-            None: as many segments as needed, at least one (an empty song gives one row
-            of padding).
-
-        Returns
-        -------
-        ids : np.ndarray [shape=(n_segments, segment_len)], int64
-        """
-        if segment_len <= 0:
-            raise ParameterError(f"segment_len must be positive, got {segment_len}")
-        if max_segments is not None and max_segments <= 0:
-            raise ParameterError(f"max_segments must be positive or None, got {max_segments}")
-        needed = max(1, -(-len(tokens) // segment_len))
-        n_segments = needed if max_segments is None else max_segments
-        flat = self.encode(tokens, max_len=n_segments * segment_len)
-        return flat.reshape(n_segments, segment_len)
 
     def oov_rate(self, token_lists: Iterable[Sequence[str]]) -> float:
         """Share of tokens (all occurrences, over all lists) that are not in the vocabulary.

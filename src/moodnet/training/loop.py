@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.config import to_dict
-from moodnet.core import resolve_device, softmax
+from moodnet.core import resolve_device, softmax, torch_threads
 from moodnet.errors import ConfigError, DataError
 from moodnet.io_utils import atomic_write_text
 from moodnet.models.arrays import (
@@ -387,17 +387,16 @@ def train_arrays(
     -------
     TrainResult
     """
-    import torch
-
     info = info if info is not None else DataInfo()
     out = Path(run_dir) if run_dir is not None else config.out_dir
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
     model_config = resolve_model_config(config, train, info)
-    if model_config.name == "late_fusion":
-        result = _train_late_fusion(replace(config, model=model_config), train, val, info=info)
-    else:
-        result = _train_single(replace(config, model=model_config), train, val, info=info, out=out)
+    with torch_threads(config.num_threads):
+        if model_config.name == "late_fusion":
+            result = _train_late_fusion(replace(config, model=model_config), train, val, info=info)
+        else:
+            result = _train_single(
+                replace(config, model=model_config), train, val, info=info, out=out
+            )
     result.checkpoint.metrics.update(_train_summary(train, model_config))
     if out is not None:
         save_checkpoint(result.checkpoint, out)
