@@ -228,3 +228,73 @@ def test_tampered_checkpoint_is_one_line_without_big_allocations(
         load_checkpoint(run, device="cpu")
     assert "\n" not in str(error.value)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000
+
+
+# --- manifests: one-line DataErrors naming file and line; untrainable sets refused ---------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("[1, 2, 3]", "expected a JSON object, got list"),
+     ("null", "expected a JSON object, got NoneType"),
+     ('{"id": 17}', "id must be a string, got int 17"),
+     ('{"id": "a", "tags": "happy"}', "tags must be a list of strings, got str 'happy'"),
+     ('{"id": "a", "valence": true}', "valence must be a number or null"),
+     ('{"id": "a", "audio": ["x.mp3"]}', "audio must be a string")],
+)
+def test_malformed_manifest_line_is_one_line(tmp_path: Path, line: str, message: str) -> None:
+    from moodnet.data.manifest import read_manifest
+    from moodnet.errors import DataError
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"id": "ok"}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"m\.jsonl:2: not a manifest entry \(") as error:
+        read_manifest(manifest)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 4, b'{"id": "a"}\x00\n'])
+def test_binary_manifest_is_one_line(tmp_path: Path, content: bytes) -> None:
+    from moodnet.data.manifest import read_manifest
+    from moodnet.errors import DataError
+
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_bytes(content)
+    with pytest.raises(DataError, match=r"m\.jsonl: (not UTF-8 text|contains NUL bytes)"):
+        read_manifest(manifest)
+
+
+def _tracks(points: list[tuple[float, float]], label: str | None = None) -> list[object]:
+    from moodnet.track import Track
+
+    return [Track(id=f"t{i}", valence=v, arousal=a, label=label, split="train")
+            for i, (v, a) in enumerate(points)]
+
+
+_UNTRAINABLE = {
+    "empty manifest": ([], "no tracks"),
+    "one quadrant": (_tracks([(0.2, 0.3), (0.5, 0.9), (0.1, 0.1)]), "one quadrant (Q1)"),
+    "one label": (_tracks([(0.2, 0.3), (-0.5, 0.9)], label="c1"), "one label (c1)"),
+    "constant VA": (_tracks([(0.2, 0.3), (0.2, 0.3), (0.2, -0.3)]), "valence is 0.2 for all 3"),
+    "valence 42": (_tracks([(42.0, 0.3), (-0.5, -0.2)]), "valence 42.0 outside [-1.0, 1.0]"),
+}
+
+
+@pytest.mark.parametrize(("tracks", "message"), _UNTRAINABLE.values(), ids=_UNTRAINABLE.keys())
+def test_untrainable_data_is_refused_by_validate_and_train(
+    tmp_path: Path, tracks: list[object], message: str
+) -> None:
+    from moodnet.data.manifest import write_manifest
+    from moodnet.data.validate import validate
+    from moodnet.errors import DataError
+    from moodnet.training.config import TrainConfig
+    from moodnet.training.data import load_dataset
+
+    report = validate(tracks, check_audio=False, check_lyrics=False)  # type: ignore[arg-type]
+    assert not report.ok and message in report.format()
+    manifest = write_manifest(tracks, tmp_path / "m.jsonl")  # type: ignore[arg-type]
+    config = TrainConfig()
+    config.data.manifest = manifest
+    with pytest.raises(DataError, match="not trainable") as error:
+        load_dataset(config, audio=False, lyrics=False, splits=("train",))
+    assert message in str(error.value) and "m.jsonl" in str(error.value)

@@ -77,6 +77,43 @@ class Track:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Track:
+        """A track from its JSON object; every field's type is checked.
+
+        Raises
+        ------
+        DataError
+            ``data`` is not an object, or a field has the wrong type (an integer id, a string
+            where the tag list belongs, a boolean valence, ...).
+        """
+        if not isinstance(data, dict):
+            raise DataError(f"expected a JSON object, got {type(data).__name__} {_short(data)}")
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name, value in known.items():
+            _check_type(name, value)
         known["tags"] = tuple(known.get("tags") or ())
         return cls(**known)
+
+
+_STRINGS = frozenset({"id", "dataset", "artist", "title"})
+_OPTIONAL_STRINGS = frozenset({"audio", "lyrics", "lyrics_text", "label", "split"})
+
+
+def _check_type(name: str, value: object) -> None:
+    if name in _STRINGS or (name in _OPTIONAL_STRINGS and value is not None):
+        ok = isinstance(value, str)
+        wanted = "a string"
+    elif name in ("valence", "arousal"):
+        ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        wanted = "a number or null"
+    elif name == "tags":
+        ok = value is None or (isinstance(value, list) and all(isinstance(t, str) for t in value))
+        wanted = "a list of strings"
+    else:
+        ok, wanted = True, ""
+    if not ok:
+        raise DataError(f"{name} must be {wanted}, got {type(value).__name__} {_short(value)}")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -25,18 +25,28 @@ def write_manifest(tracks: Iterable[Track], path: str | Path) -> Path:
 def read_manifest(path: str | Path) -> list[Track]:
     """Read a JSONL manifest written by :func:`write_manifest`."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path}: not a regular file, cannot be a manifest")
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"{path}: cannot read manifest ({exc.strerror})") from exc
+        raise DataError(f"{path}: cannot read manifest ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not UTF-8 text, not a JSONL manifest (byte {exc.start})"
+        ) from None
+    if "\x00" in text:
+        raise DataError(f"{path}: contains NUL bytes, not a JSONL manifest")
     tracks = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             tracks.append(Track.from_json(json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise DataError(f"{path}:{number}: not a manifest entry ({exc})") from exc
+        except (json.JSONDecodeError, TypeError, DataError) as exc:
+            raise DataError(f"{path}:{number}: not a manifest entry ({exc})") from None
     ids = [t.id for t in tracks]
     if len(set(ids)) != len(ids):
         raise DataError(f"{path}: duplicate track ids")

@@ -3,7 +3,9 @@
 Audio files are checked for existence, size and a readable header (``soundfile.info``, then
 PyAV's container probe) without decoding them; lyrics files for existence and decoding (UTF-8,
 falling back to cp1252, reported as a warning); labels for missing / out-of-range VA, unknown
-classes and duplicate ids.
+classes and duplicate ids; the set as a whole for what makes it untrainable (no tracks, a
+constant valence or arousal, one class): :func:`check_trainable` is the same check for
+``moodnet train``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from moodnet.core import VA_RANGE
+from moodnet.core import QUADRANTS, VA_RANGE, quadrant_ids
+from moodnet.errors import DataError
 from moodnet.track import Track
 
 R = TypeVar("R")
@@ -237,7 +240,69 @@ def validate(
     for track_id, count in sorted(seen.items()):
         if count > 1:
             report.problems.append(Problem(track_id, "duplicate_id", f"id used {count} times"))
+    report.problems.extend(dataset_problems(tracks))
     return report
+
+
+def dataset_problems(tracks: Sequence[Track]) -> list[Problem]:
+    """What makes a set of tracks untrainable as a whole (``data validate`` and ``train``).
+
+    No tracks (``empty``); valence or arousal the same for every track (``va_constant``:
+    R² is undefined); every track in one quadrant of the VA plane, or with one label
+    (``one_class``: a classifier scores macro-F1 1.0 by answering it). Each is an error.
+
+    Parameters
+    ----------
+    tracks : the tracks (a manifest, or the train split)
+
+    Returns
+    -------
+    problems : list of Problem, with ``track_id`` ``"*"`` (the whole set)
+    """
+    if not tracks:
+        return [Problem("*", "empty", "no tracks")]
+    problems = []
+    with_va = [t for t in tracks if t.has_va]
+    for name in ("valence", "arousal"):
+        values = {getattr(t, name) for t in with_va}
+        if len(with_va) > 1 and len(values) == 1:
+            problems.append(Problem("*", "va_constant",
+                                    f"{name} is {values.pop()} for all {len(with_va)} tracks"))
+    points = [[t.valence, t.arousal] for t in with_va]
+    quadrants = {QUADRANTS[int(i)] for i in quadrant_ids(points)} if points else set()
+    labels = {t.label for t in tracks if t.label is not None}
+    for kind, classes, n in (("quadrant", quadrants, len(with_va)),
+                             ("label", labels, sum(t.label is not None for t in tracks))):
+        if n > 1 and len(classes) == 1:
+            problems.append(Problem("*", "one_class",
+                                    f"all {n} tracks have one {kind} ({classes.pop()})"))
+    return problems
+
+
+def check_trainable(
+    tracks: Sequence[Track], *, va_range: tuple[float, float] | None, source: str | Path
+) -> None:
+    """Refuse training tracks with a :func:`dataset_problems` or out-of-range VA.
+
+    Parameters
+    ----------
+    tracks : the training tracks
+    va_range : inclusive VA bounds (None: z-scores, unbounded)
+    source : the manifest, named in the message
+
+    Raises
+    ------
+    DataError
+        One line: the number of problems, the first three, and the command that lists all.
+    """
+    problems = dataset_problems(tracks)
+    for track in tracks:
+        problems += _check_labels(track, va_range=va_range, classes=None, require_va=False)
+    errors = [p for p in problems if p.severity == ERROR]
+    if errors:
+        shown = "; ".join(p.format().removeprefix("error: ") for p in errors[:3])
+        raise DataError(f"{source}: not trainable, {len(errors)} problem(s): {shown} "
+                        f"(all: moodnet data validate {source})")
 
 
 def _track_problems(

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moodnet.core import VA_RANGE
 from moodnet.data.manifest import by_split, read_manifest
+from moodnet.data.validate import check_trainable
 from moodnet.errors import ConfigError, DataError, LyricsError
 from moodnet.models.arrays import ArrayData
 from moodnet.track import SPLITS, Track
@@ -95,6 +97,9 @@ def load_dataset(
     if config.data.manifest is None:
         raise ConfigError("data.manifest is not set")
     all_tracks = read_manifest(config.data.manifest)
+    train = by_split(all_tracks, "train") if "train" in splits else all_tracks
+    check_trainable(train, va_range=VA_RANGE if config.data.va_scale == "unit" else None,
+                    source=config.data.manifest)
     tracks: dict[str, list[Track]] = {}
     dropped: dict[str, list[str]] = {}
     for split in splits:
