@@ -60,7 +60,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="audio files, or folders searched recursively for audio files")
     parser.add_argument("--lyrics", type=Path, metavar="PATH",
-                        help="a lyrics file (one track only) or a folder of <audio stem>.txt")
+                        help="a lyrics file (one track), a folder of .txt/.lrc files matched "
+                        "by stem or trailing number, or a path,lyrics_path CSV")
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
     parser.add_argument("--format", choices=FORMATS,
@@ -98,8 +99,7 @@ def default_workers() -> int:
 class _Plan:
     tracks: list[str]
     missing: list[str]
-    lyrics_file: Path | None
-    lyrics_dir: Path | None
+    lyrics: dict[str, str | Path] | None
     fmt: str
 
 
@@ -164,18 +164,16 @@ def _plan(args: argparse.Namespace) -> _Plan:
     if not tracks and not missing:
         args.usage_error(f"no audio files found in {' '.join(args.paths)}")
     _check_outputs(args, tracks)
-    lyrics_file = lyrics_dir = None
+    lyrics = None
     if args.lyrics is not None:
-        if args.lyrics.is_dir():
-            lyrics_dir = args.lyrics
-        elif args.lyrics.is_file():
-            if len(tracks) != 1:
-                args.usage_error("--lyrics FILE goes with exactly one audio file; "
-                                 "for several, give a folder of <audio stem>.txt")
-            lyrics_file = args.lyrics
-        else:
-            args.usage_error(f"--lyrics {args.lyrics}: no such file or folder")
-    return _Plan(tracks, missing, lyrics_file, lyrics_dir, fmt)
+        from moodnet.errors import LyricsError
+        from moodnet.lyrics.matching import lyrics_for_command
+
+        try:
+            lyrics = lyrics_for_command(tracks, args.lyrics, command="predict")
+        except LyricsError as exc:
+            args.usage_error(f"--lyrics: {exc}")
+    return _Plan(tracks, missing, lyrics, fmt)
 
 
 def _check_outputs(args: argparse.Namespace, tracks: Sequence[str]) -> None:
@@ -252,10 +250,8 @@ def _results(
 ) -> Generator[Prediction | str, None, None]:
     from moodnet.predict import PredictionFailure
 
-    lyrics = {todo[0]: plan.lyrics_file} if plan.lyrics_file is not None and todo else None
     results = predictor.predict_many(
-        todo, lyrics=lyrics, lyrics_dir=plan.lyrics_dir, segments=args.segments,
-        workers=args.workers,
+        todo, lyrics=plan.lyrics, segments=args.segments, workers=args.workers,
     )
     try:
         for result in results:

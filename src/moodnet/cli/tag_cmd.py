@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         args.usage_error(f"no audio files found in {' '.join(args.paths)}")
     for path in missing:
         _say(f"skipped {path}: no such file or folder")
-    lyrics = _lyrics(tracks, args.lyrics)
+    lyrics = _lyrics(args, tracks)
     one_torch_thread()
     predictor = Predictor.load(args.model, device=args.device)
     print(f"model: {model_id(predictor)}")
@@ -84,15 +84,17 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _lyrics(tracks: list[str], source: Path | None) -> dict[str, str | Path] | None:
-    if source is None:
+def _lyrics(args: argparse.Namespace, tracks: list[str]) -> dict[str, str | Path] | None:
+    if args.lyrics is None:
         return None
-    from moodnet.lyrics.matching import lyrics_report, match_lyrics
+    from moodnet.errors import LyricsError
+    from moodnet.lyrics.matching import lyrics_for_command
 
-    match = match_lyrics(tracks, source)
-    for line in lyrics_report(match, total=len(tracks)):
-        _say(line)
-    return match.lyrics
+    try:
+        return lyrics_for_command(tracks, args.lyrics, command="tag")
+    except LyricsError as exc:
+        args.usage_error(f"--lyrics: {exc}")
+    return None
 
 
 def _show(outcome: TagOutcome) -> None:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from moodnet.errors import LyricsError
 
@@ -131,6 +133,33 @@ def lyrics_report(match: LyricsMatch, *, total: int, shown: int = 5) -> list[str
         more = len(match.unmatched) - shown
         lines.append(f"without lyrics: {names}" + (f" (and {more} more)" if more > 0 else ""))
     return [*lines, *match.notes]
+
+
+def lyrics_for_command(
+    tracks: Sequence[str], source: str | Path, *, command: str, stream: TextIO | None = None,
+) -> dict[str, str | Path]:
+    """:func:`match_lyrics`, with :func:`lyrics_report` printed (``moodnet COMMAND: ...``).
+
+    Parameters
+    ----------
+    tracks, source : as in :func:`match_lyrics`
+    command : the subcommand's name, for the message prefix
+    stream : where the report goes (default: ``sys.stderr``)
+
+    Returns
+    -------
+    lyrics : track -> lyrics, as :attr:`LyricsMatch.lyrics`
+
+    Raises
+    ------
+    LyricsError
+        As :func:`match_lyrics`.
+    """
+    match = match_lyrics(tracks, source)
+    out = sys.stderr if stream is None else stream
+    for line in lyrics_report(match, total=len(tracks)):
+        print(f"moodnet {command}: {line}", file=out)
+    return match.lyrics
 
 
 def _read_lrc(
