@@ -75,7 +75,7 @@ def test_page_moods_and_docs_are_served(client: httpx.Client) -> None:
     assert '"Q2": "Q2 tense / angry"' in page.text and "QUADRANT_CAPTIONS */" not in page.text
     assert "http://" not in page.text.replace('"http://www.w3.org/2000/svg"', "")
     assert len(client.get("/moods").json()) == 28
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
     assert "/predict" in client.get("/openapi.json").json()["paths"]
 
 
@@ -198,7 +198,9 @@ def test_serve_command_starts_a_server(files: dict[str, Path]) -> None:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(process.stdout.read().decode()) from None  # type: ignore[union-attr]
                 time.sleep(0.1)
-        assert health.json()["model"]["source"] == str(files["run"].resolve())
+        assert health.json()["model"]["source"] == files["run"].name  # no server path
+        evil = httpx.get(f"http://127.0.0.1:{port}/health", headers={"Host": "evil.example"})
+        assert evil.status_code == 400  # bound to loopback: Host header checked
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -220,3 +222,26 @@ def test_health_answers_while_a_pathological_request_runs(files: dict[str, Path]
             latencies.append(time.perf_counter() - start)
         assert heavy.result().status_code == 200, heavy.result().text
     assert max(latencies) < 2.0, latencies
+
+
+def test_slow_upload_is_408_and_others_are_served(files: dict[str, Path]) -> None:
+    app = create_app(model=files["run"], device="cpu", body_timeout_s=1.0)
+    with LiveServer(app) as live:
+        host, port = live.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as slow:
+            slow.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                         b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b")
+            start = time.monotonic()
+            assert httpx.get(f"{live.url}/health", timeout=5).status_code == 200
+            answer = slow.recv(65536)  # one byte sent, then nothing: dropped at the deadline
+            elapsed = time.monotonic() - start
+    assert answer.startswith(b"HTTP/1.1 408") and b"request timeout" in answer
+    assert elapsed < 5
+
+
+def test_error_bodies_name_no_server_path(client: httpx.Client, files: dict[str, Path]) -> None:
+    response = client.post("/predict", files=_upload(files["corrupt"]))
+    text = response.text
+    assert response.status_code == 422 and "corrupt.mp3" in text
+    assert "moodnet-upload-" not in text and tempfile.gettempdir() not in text
+    assert str(files["run"].parent) not in client.get("/health").text

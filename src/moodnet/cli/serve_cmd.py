@@ -53,12 +53,14 @@ def run(args: argparse.Namespace) -> int:
 
     from moodnet.cli.predict_cmd import one_torch_thread
     from moodnet.predict import Predictor
-    from moodnet.serve.app import create_app
+    from moodnet.serve.app import LOOPBACK_HOSTS, create_app
 
     one_torch_thread()
     predictor = Predictor.load(args.model, device=args.device, bf16=args.bf16)
+    loopback = args.host in LOOPBACK_HOSTS  # then only a loopback Host header (DNS rebinding)
     app = create_app(predictor, max_upload_mb=args.max_upload_mb,
-                     max_concurrent=args.max_concurrent, timeout_s=args.timeout)
+                     max_concurrent=args.max_concurrent, timeout_s=args.timeout,
+                     allowed_hosts=LOOPBACK_HOSTS if loopback else None)
     print(f"moodnet serve: model {predictor.source}; open http://{args.host}:{args.port}/",
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -43,6 +43,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_MAX_UPLOAD_MB = 50.0
 DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_BODY_TIMEOUT_S = 60.0
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_LYRICS_CHARS = 100_000
 _CAPTIONS_SLOT = "/* QUADRANT_CAPTIONS */ {}"
 _DRAIN_CAP_BYTES = 1 << 30
@@ -98,6 +100,8 @@ def create_app(
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     max_concurrent: int = 4,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -110,6 +114,10 @@ def create_app(
     max_concurrent : predictions running at once; more requests wait for a slot
     timeout_s : a prediction (waiting included) that takes longer is answered 504; the
         request's worker thread is abandoned and frees its slot when it ends
+    body_timeout_s : a request body (an upload) not received whole within this many seconds
+        is answered 408 and the connection closed (a 1 byte/s client cannot hold a slot)
+    allowed_hosts : accepted ``Host`` header values (``TrustedHostMiddleware``; 400 for
+        others), e.g. :data:`LOOPBACK_HOSTS` when bound to loopback; None accepts any
 
     Returns
     -------
@@ -121,6 +129,8 @@ def create_app(
         raise ParameterError(f"max_concurrent must be >= 1, got {max_concurrent}")
     if not timeout_s > 0:
         raise ParameterError(f"timeout_s must be > 0, got {timeout_s}")
+    if not body_timeout_s > 0:
+        raise ParameterError(f"body_timeout_s must be > 0, got {body_timeout_s}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -140,8 +150,15 @@ def create_app(
         version=__version__,
         summary="Music mood on the valence/arousal plane from audio and lyrics.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads its script from a CDN: offline, /openapi.json only
+        redoc_url=None,
     )
-    app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 1_000_000))
+    app.add_middleware(UploadLimit, max_bytes=int(max_upload_mb * 1_000_000),
+                       body_timeout_s=body_timeout_s)
+    if allowed_hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     _add_error_handlers(app)
     _add_routes(app)
     return app
@@ -156,7 +173,9 @@ def _add_routes(app: FastAPI) -> None:
     def health(request: Request) -> dict[str, Any]:
         """Liveness and a description of the loaded model."""
         predictor: Predictor = request.app.state.predictor
-        return {"status": "ok", "version": __version__, "model": predictor.describe()}
+        model = predictor.describe()
+        model["source"] = Path(str(model.get("source", ""))).name  # the name, not a server path
+        return {"status": "ok", "version": __version__, "model": model}
 
     @app.get("/moods", response_model=list[MoodWordOut])
     def moods() -> list[dict[str, Any]]:
@@ -190,7 +209,7 @@ def _add_routes(app: FastAPI) -> None:
             if size == 0:
                 raise ApiError(422, "empty file", f"{filename} has 0 bytes")
             job = functools.partial(
-                _predict_upload, predictor, path, filename=filename,
+                _predict_upload, predictor, path, filename=filename, folder=folder,
                 lyrics=lyrics if lyrics and lyrics.strip() else None, segments=segments,
             )
             return await _run_with_timeout(job, request.app.state.limiter,
@@ -241,17 +260,21 @@ def _save_upload(audio: UploadFile, path: Path) -> int:
 
 
 def _predict_upload(
-    predictor: Predictor, path: Path, *, filename: str, lyrics: str | None,
+    predictor: Predictor, path: Path, *, filename: str, folder: str, lyrics: str | None,
     segments: float | None,
 ) -> dict[str, Any]:
+    def scrub(text: str) -> str:  # no server path (the temporary upload folder) in answers
+        return text.replace(str(path), filename).replace(folder, "<upload>")
+
     try:
         prediction = predictor.predict(path, lyrics=lyrics, segments=segments)
     except AudioError as exc:
-        raise ApiError(422, "audio could not be decoded", f"{filename}: {exc.problem}") from None
+        raise ApiError(422, "audio could not be decoded",
+                       f"{filename}: {scrub(exc.problem)}") from None
     except LyricsError as exc:
-        raise ApiError(422, "lyrics could not be read", exc.problem) from None
+        raise ApiError(422, "lyrics could not be read", scrub(exc.problem)) from None
     except MoodnetError as exc:
-        raise ApiError(422, "invalid request", str(exc)) from None
+        raise ApiError(422, "invalid request", scrub(str(exc))) from None
     result = prediction.to_dict()
     del result["path"]
     return {"filename": filename, **result}
@@ -293,65 +316,95 @@ def _error_response(status: int, error: str, detail: Any) -> JSONResponse:
 
 
 class UploadLimit:
-    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413 JSON.
+    """ASGI middleware: refuse request bodies over ``max_bytes`` (413) or too slow (408).
 
     A declared ``Content-Length`` over the limit is refused before the app runs; a chunked
-    body is counted as it arrives. The rest of the body is read and dropped (up to 1 GiB)
-    before answering, so that the client, still sending, receives the 413.
+    body is counted as it arrives. The rest of the body is read and dropped (up to 1 GiB,
+    within the deadline) before answering, so that the client, still sending, receives the
+    413. A body not received whole within ``body_timeout_s`` is answered 408 and the
+    connection closed.
     """
 
-    def __init__(self, app: Callable[..., Awaitable[None]], *, max_bytes: int) -> None:
+    def __init__(
+        self, app: Callable[..., Awaitable[None]], *, max_bytes: int,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        deadline = anyio.current_time() + self.body_timeout_s
+        timed_receive = functools.partial(_receive_before, receive, deadline)
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await _drain(receive)
-            await self._refuse(send)
+            await self._drain_and_refuse(timed_receive, send, 413)
             return
-        state = {"received": 0, "exceeded": False, "more": True, "started": False}
+        state = {"received": 0, "refusal": 0, "more": True, "started": False}
 
         async def counted_receive() -> Message:
-            message = await receive()
+            try:
+                message = await (timed_receive() if state["more"] else receive())
+            except _TooSlow:
+                state["refusal"] = 408
+                raise
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 state["more"] = bool(message.get("more_body", False))
                 if state["received"] > self.max_bytes:
-                    state["exceeded"] = True
+                    state["refusal"] = 413
                     raise _TooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
-            if state["exceeded"]:
+            if state["refusal"]:
                 return
             state["started"] = True
             await send(message)
 
-        with contextlib.suppress(_TooLarge):
+        with contextlib.suppress(_TooLarge, _TooSlow):
             await self.app(scope, counted_receive, guarded_send)
-        if state["exceeded"] and not state["started"]:
-            if state["more"]:
-                await _drain(receive)
-            await self._refuse(send)
+        if state["refusal"] and not state["started"]:
+            drain = state["more"] and state["refusal"] == 413
+            await self._drain_and_refuse(timed_receive if drain else None, send,
+                                         int(state["refusal"]))
 
-    async def _refuse(self, send: Send) -> None:
-        limit_mb = self.max_bytes / 1_000_000
-        body = JSONResponse(
-            status_code=413,
-            content={"error": "upload too large", "detail": f"the limit is {limit_mb:g} MB"},
-            headers={"Connection": "close"},
-        )
-        await send({"type": "http.response.start", "status": 413,
+    async def _drain_and_refuse(
+        self, receive: Receive | None, send: Send, status: int
+    ) -> None:
+        if receive is not None:
+            try:
+                await _drain(receive)
+            except _TooSlow:
+                status = 408
+        if status == 413:
+            content = {"error": "upload too large",
+                       "detail": f"the limit is {self.max_bytes / 1_000_000:g} MB"}
+        else:
+            content = {"error": "request timeout",
+                       "detail": f"the body was not received within {self.body_timeout_s:g} s"}
+        body = JSONResponse(status_code=status, content=content, headers={"Connection": "close"})
+        await send({"type": "http.response.start", "status": status,
                     "headers": body.raw_headers})
         await send({"type": "http.response.body", "body": body.body})
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooSlow(Exception):
+    pass
+
+
+async def _receive_before(receive: Receive, deadline: float) -> Message:
+    """``receive()``, or :class:`_TooSlow` when the body deadline passes first."""
+    with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)):
+        return await receive()
+    raise _TooSlow
 
 
 def _content_length(scope: Scope) -> int | None:
