@@ -298,3 +298,75 @@ def test_untrainable_data_is_refused_by_validate_and_train(
     with pytest.raises(DataError, match="not trainable") as error:
         load_dataset(config, audio=False, lyrics=False, splits=("train",))
     assert message in str(error.value) and "m.jsonl" in str(error.value)
+
+
+# --- interruptions: moodnet extract stops at once and leaves no process behind -------------
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM", "SIGKILL"])
+def test_interrupted_extract_stops_promptly_without_orphans(tmp_path: Path, how: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from moodnet.data.manifest import write_manifest
+    from test_extract import CONFIG as EXTRACT_CONFIG
+    from test_extract import make_tracks, mtimes
+
+    if not Path("/proc/self/task").exists():
+        pytest.skip("needs /proc")
+    tracks = make_tracks(tmp_path / "audio", 60)
+    manifest = write_manifest(tracks, tmp_path / "manifest.jsonl")
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "moodnet", "extract", str(manifest), "--cache", str(cache),
+               "--workers", "2", "--n-mels", "16", "--clip-seconds", "1", "--quiet"]
+    process = subprocess.Popen(command, start_new_session=True)
+    deadline = time.monotonic() + 120
+    from moodnet.data.cache import FeatureCache
+
+    while (len(mtimes(FeatureCache(cache, EXTRACT_CONFIG))) < 2
+           and time.monotonic() < deadline and process.poll() is None):
+        time.sleep(0.02)
+    workers = _descendants(process.pid)
+    assert workers, "the pool had not started"
+    if how.startswith("SIGINT"):
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+    start = time.monotonic()
+    process.wait(timeout=20)
+    stopped = time.monotonic() - start
+    while any(_alive(p) for p in workers) and time.monotonic() - start < 10:
+        time.sleep(0.05)
+    left = sorted(p for p in workers if _alive(p))
+    for pid in left:  # do not leave them to the next test
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"{how}: processes left behind: {left}"
+    assert stopped < 10
+    assert len(mtimes(FeatureCache(cache, EXTRACT_CONFIG))) < len(tracks)

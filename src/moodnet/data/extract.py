@@ -8,11 +8,15 @@ cached are skipped. A file that fails is reported and the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -199,23 +203,55 @@ def _run_pool(
     descriptors: bool,
 ) -> None:
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                               initializer=_worker_init)
     try:
-        futures: dict[Future[tuple[str, str | None]], tuple[str, str]] = {
-            pool.submit(extract_one, audio, key, config_data, root, descriptors): (key, audio)
-            for key, audio in jobs
-        }
-        for future in as_completed(futures):
-            key, audio = futures[future]
-            try:
-                _record(errors, future.result())
-            except BrokenProcessPool:
-                errors[key] = f"{audio}: the worker process died while decoding this file"
-            bar.update()
-    except BaseException:
+        with _sigterm_as_exit():
+            futures: dict[Future[tuple[str, str | None]], tuple[str, str]] = {
+                pool.submit(extract_one, audio, key, config_data, root, descriptors):
+                    (key, audio)
+                for key, audio in jobs
+            }
+            for future in as_completed(futures):
+                key, audio = futures[future]
+                try:
+                    _record(errors, future.result())
+                except BrokenProcessPool:
+                    errors[key] = f"{audio}: the worker process died while decoding this file"
+                bar.update()
+    except BaseException:  # Ctrl-C, SIGTERM: stop now, not after the queued files
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process (which stops them) and die with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM raises SystemExit(143) in the main thread, so the pool is stopped on the way."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _record(errors: dict[str, str], result: tuple[str, str | None]) -> None:
