@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
+import re
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -67,6 +69,42 @@ def _torch_threads_kept() -> Iterator[None]:
             torch.set_num_threads(before)
 
 
+_RST_ROLE = re.compile(r":(?:func|class|meth|data|mod|attr):`~?([^`]+)`")
+
+
+def plain_help(text: str | None) -> str | None:
+    """Help text without reStructuredText: ````x```` and ``:func:`x``` become ``x``, a
+    paragraph's closing ``::`` one ``:`` (``Examples::`` -> ``examples:``)."""
+    if text is None:
+        return None
+    text = _RST_ROLE.sub(r"\1", text).replace("``", "")
+    text = re.sub(r"^Examples::$", "examples:", text, flags=re.MULTILINE)
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
+
+
+def _plain_subparsers(parser: argparse.ArgumentParser) -> None:
+    """:func:`plain_help` over the descriptions and epilogs of every (nested) subcommand."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.description = plain_help(sub.description)
+                sub.epilog = plain_help(sub.epilog)
+                _plain_subparsers(sub)
+
+
+def did_you_mean(argv: Sequence[str]) -> str | None:
+    """The usage error for a mistyped subcommand (``moodnet predcit``), None when the command
+    is known or absent: names the close ones (difflib) or lists them all."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    if word is None or word in SUBCOMMANDS or any(a in ("-h", "--help", "--version")
+                                                  for a in argv[: argv.index(word)]):
+        return None
+    close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=3, cutoff=0.6)
+    if close:
+        return f"unknown command {word!r}; did you mean {' or '.join(close)}?"
+    return f"unknown command {word!r}; the commands are {', '.join(SUBCOMMANDS)}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="moodnet",
@@ -76,11 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(f"moodnet.cli.{module_name}").add_parser(subparsers)
+    _plain_subparsers(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    mistyped = did_you_mean(sys.argv[1:] if argv is None else list(argv))
+    if mistyped is not None:
+        parser.error(mistyped)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

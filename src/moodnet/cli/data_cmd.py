@@ -23,9 +23,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="convert a dataset into a JSONL manifest with splits",
         description="Convert a dataset into a JSONL manifest (absolute paths, split filled).",
     )
-    manifest.add_argument("dataset", help="dataset adapter name (csv, deezer, mirex, 4q, pmemo)")
-    manifest.add_argument("root", type=Path, help="the dataset folder (or CSV file)")
-    manifest.add_argument("--out", type=Path, required=True, help="manifest to write (.jsonl)")
+    manifest.add_argument("dataset", metavar="NAME",
+                          help="dataset adapter name (csv, deezer, mirex, 4q, pmemo)")
+    manifest.add_argument("root", metavar="PATH", type=Path,
+                          help="the dataset folder (or CSV file)")
+    manifest.add_argument("--out", metavar="FILE", type=Path, required=True,
+                          help="manifest to write (.jsonl)")
     _add_source_options(manifest)
     manifest.add_argument(
         "--split",
@@ -33,7 +36,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="artist (seeded artist-disjoint stratified 70/15/15), given (the dataset's own), "
         "none, a split JSON to reuse, or auto (given when the dataset has one, else artist)",
     )
-    manifest.add_argument("--seed", type=int, default=0, help="seed of the artist split")
+    manifest.add_argument("--seed", metavar="N", type=int, default=0,
+                          help="seed of the artist split")
     manifest.add_argument(
         "--fractions",
         type=float,
@@ -46,8 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--folds",
         type=int,
         default=0,
-        metavar="K",
-        help="also write K artist-disjoint stratified folds to OUT.folds.json",
+        metavar="N",
+        help="also write N artist-disjoint stratified folds to OUT.folds.json",
     )
     manifest.set_defaults(func=run_manifest)
 
@@ -56,8 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="report missing/unreadable audio and lyrics and label problems",
         description="Check every track of a manifest or dataset; exit 1 when there are errors.",
     )
-    validate.add_argument("source", help="a manifest (.jsonl) or a dataset adapter name")
-    validate.add_argument("root", nargs="?", type=Path, help="dataset folder (with a name)")
+    validate.add_argument("source", metavar="SOURCE",
+                          help="a manifest (.jsonl) or a dataset adapter name")
+    validate.add_argument("root", metavar="DIR", nargs="?", type=Path,
+                          help="dataset folder (with a name)")
     _add_source_options(validate)
     validate.add_argument("--no-audio", action="store_true", help="skip the audio file checks")
     validate.add_argument("--no-lyrics", action="store_true", help="skip the lyrics file checks")
@@ -67,7 +73,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     validate.add_argument(
         "--require-audio", action="store_true", help="a track without audio is an error"
     )
-    validate.add_argument("--limit", type=int, default=50, help="problems to print (default 50)")
+    validate.add_argument("--limit", metavar="N", type=int, default=50,
+                          help="problems to print (default 50)")
     validate.set_defaults(func=run_validate)
 
     merge = commands.add_parser(
@@ -83,8 +90,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
             "across the inputs is handled by --artist-overlap."
         ),
     )
-    merge.add_argument("manifests", nargs="+", type=Path, metavar="MANIFEST", help=".jsonl")
-    merge.add_argument("--out", type=Path, required=True, help="manifest to write (.jsonl)")
+    merge.add_argument("manifests", nargs="+", type=Path, metavar="FILE", help=".jsonl manifests")
+    merge.add_argument("--out", metavar="FILE", type=Path, required=True,
+                       help="manifest to write (.jsonl)")
     merge.add_argument(
         "--label",
         choices=("given", "quadrant"),
@@ -111,10 +119,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--lexicons", type=Path, help="folder with the Warriner / NRC-VAD files (tag -> VA)"
+        "--lexicons",
+        metavar="DIR", type=Path, help="folder with the Warriner / NRC-VAD files (tag -> VA)"
     )
-    parser.add_argument("--audio-dir", type=Path, help="look audio files up in this folder")
-    parser.add_argument("--lyrics-dir", type=Path, help="look lyrics files up in this folder")
+    parser.add_argument("--audio-dir", metavar="DIR", type=Path,
+                        help="look audio files up in this folder")
+    parser.add_argument("--lyrics-dir", metavar="DIR", type=Path,
+                        help="look lyrics files up in this folder")
 
 
 def load_dataset(args: argparse.Namespace, name: str, root: Path) -> list[Track]:

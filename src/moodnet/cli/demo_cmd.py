@@ -24,7 +24,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="folder for the clips and the plot (default: a new temp folder)")
+                        help="keep the clips and the plot in DIR (default: a temporary folder, "
+                        "removed at the end)")
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
     add_device_option(parser)
@@ -33,17 +34,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        return _demo(args, out_dir=args.out)
+    with tempfile.TemporaryDirectory(prefix="moodnet-demo-") as folder:
+        code = _demo(args, out_dir=Path(folder))
+    print("(the clips and the plot were in a temporary folder, now removed; "
+          "moodnet demo --out DIR keeps them)")
+    return code
+
+
+def _demo(args: argparse.Namespace, *, out_dir: Path) -> int:
     from moodnet.cli.predict_cmd import one_torch_thread
     from moodnet.predict import Predictor
     from moodnet.predict.demo import demo_table, run_demo
 
-    out_dir = args.out or Path(tempfile.mkdtemp(prefix="moodnet-demo-"))
     one_torch_thread()
     predictor = Predictor.load(args.model, device=args.device)
     result = run_demo(predictor, out_dir=out_dir)
     print(demo_table(result))
     if not predictor.uses_lyrics:
         print("(this model reads no lyrics: audio-only predictions)")
-    print(f"\nclips and lyrics: {out_dir}")
-    print(f"valence/arousal plane: {result.plot_path}")
+    if args.out is not None:
+        print(f"\nclips and lyrics: {out_dir}")
+        print(f"valence/arousal plane: {result.plot_path}")
     return 0

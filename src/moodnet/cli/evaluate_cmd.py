@@ -26,15 +26,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="training run directory")
+    parser.add_argument("run_dir", metavar="DIR", help="training run directory")
     parser.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    parser.add_argument("--manifest", metavar="M", help="manifest (default: the training one)")
+    parser.add_argument("--manifest", metavar="FILE", help="manifest (default: the training one)")
     parser.add_argument("--cache", metavar="DIR", help="feature cache (default: the training one)")
     parser.add_argument(
-        "--out", metavar="JSON", help="metrics file (default: RUN_DIR/eval_SPLIT.json)"
+        "--out", metavar="FILE", help="metrics file (default: DIR/eval_SPLIT.json)"
     )
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    parser.add_argument("--n-boot", metavar="N", type=int, default=1000,
+                        help="bootstrap resamples (1000)")
+    parser.add_argument("--seed", metavar="N", type=int, default=0, help="bootstrap seed (0)")
     add_device_option(parser)
     parser.set_defaults(func=run)
     return parser

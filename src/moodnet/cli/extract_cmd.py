@@ -16,20 +16,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "run can be restarted. Exits with 1 when any file failed."
         ),
     )
-    parser.add_argument("manifest", metavar="MANIFEST", help="JSONL manifest of tracks")
+    parser.add_argument("manifest", metavar="FILE", help="JSONL manifest of tracks")
     parser.add_argument("--cache", required=True, metavar="DIR", help="feature cache folder")
     parser.add_argument(
         "--config",
-        metavar="YAML",
+        metavar="FILE",
         help="FeatureConfig: a YAML file or a shipped config's name (features_musicnn for the "
         "musicnn models); the options below override it",
     )
-    parser.add_argument("--n-mels", type=int, help="mel bands (default 40)")
-    parser.add_argument("--clip-seconds", type=float, help="clip length in seconds (default 30)")
+    parser.add_argument("--n-mels", metavar="N", type=int, help="mel bands (default 40)")
+    parser.add_argument("--clip-seconds", metavar="SECONDS", type=float,
+                        help="clip length in seconds (default 30)")
     parser.add_argument(
         "--crop", choices=("first", "centre", "random"), help="where the clip is taken (centre)"
     )
-    parser.add_argument("--workers", type=int, help="processes (default: all cores)")
+    parser.add_argument("--workers", metavar="N", type=int, help="processes (default: all cores)")
     parser.add_argument(
         "--no-descriptors", action="store_true", help="skip the classical descriptor vectors"
     )

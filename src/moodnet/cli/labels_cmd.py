@@ -35,15 +35,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="a label scheme (va, quadrant, kmeans4/16/64, abs4/16/64, given, mirex5) "
         "or 'coverage' for the tag -> VA report",
     )
-    parser.add_argument("--manifest", type=Path, help="a JSONL manifest")
-    parser.add_argument("--dataset", help="a dataset adapter name (with --root)")
-    parser.add_argument("--root", type=Path, help="the dataset folder")
-    parser.add_argument("--lexicons", type=Path, help="folder with the Warriner / NRC-VAD files")
-    parser.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    parser.add_argument("--manifest", metavar="FILE", type=Path, help="a JSONL manifest")
+    parser.add_argument("--dataset", metavar="NAME", help="a dataset adapter name (with --root)")
+    parser.add_argument("--root", metavar="DIR", type=Path, help="the dataset folder")
+    parser.add_argument("--lexicons", metavar="DIR", type=Path,
+                        help="folder with the Warriner / NRC-VAD files")
+    parser.add_argument("--seed", metavar="N", type=int, default=0, help="k-means seed (default 0)")
     parser.add_argument(
         "--bounds", default="auto", help="abs grid bounds: auto, unit, zscore, train or LOW,HIGH"
     )
-    parser.add_argument("--save", type=Path, help="write the fitted scheme as JSON")
+    parser.add_argument("--save", metavar="FILE", type=Path, help="write the fitted scheme as JSON")
     parser.add_argument(
         "--tracks", action="store_true", help="coverage: print every track's step and words"
     )

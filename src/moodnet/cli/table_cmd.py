@@ -40,12 +40,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--manifest", required=True, metavar="M", help="JSONL manifest with splits")
+    parser.add_argument("--manifest", required=True, metavar="FILE",
+                        help="JSONL manifest with splits")
     parser.add_argument("--cache", required=True, metavar="DIR", help="feature cache folder")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--config",
-        metavar="YAML",
+        metavar="FILE",
         help="base training config for every cell: a YAML file or a shipped config's name "
         "(table is tuned for it; table_musicnn for the musicnn columns)",
     )
@@ -78,7 +79,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="evaluate on all tracks or only those with lyrics (all)",
     )
     parser.add_argument("--runs", metavar="DIR", help="also keep every cell's run directory here")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (1000)")
+    parser.add_argument("--n-boot", metavar="N", type=int, default=1000,
+                        help="bootstrap resamples (1000)")
     parser.set_defaults(func=run)
     return parser
 

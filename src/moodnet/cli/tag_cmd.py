@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moodnet.cli import add_device_option
+
 if TYPE_CHECKING:
     from moodnet.tagging import TagOutcome
 
@@ -53,7 +55,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="shipped model name or training run directory (default: shipped)")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="prediction processes (default: %(default)s)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    add_device_option(parser)
     parser.set_defaults(func=run, usage_error=parser.error)
     return parser
 

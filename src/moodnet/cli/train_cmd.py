@@ -33,7 +33,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "config", metavar="CONFIG", help="training config: a YAML file or a shipped config's name"
+        "config", metavar="FILE_OR_NAME",
+        help="training config: a YAML file or a shipped config's name",
     )
     add_overrides_option(parser)
     parser.add_argument(
