@@ -6,7 +6,7 @@ installs it with ``--no-deps`` into a new venv that sees the project venv's pack
 ``.pth`` line (torch & co. are not installed again; the project's own editable moodnet stays
 invisible: ``.pth`` files inside that folder are not processed), and from a temporary folder
 runs ``moodnet demo``, ``moodnet train paper_audio --help`` and ``moodnet predict`` on a
-generated WAV. Marked ``slow_install`` (about a minute): the default run leaves it out and
+generated WAV. Marked ``slow_install`` (about 20 s): the default run leaves it out and
 ``.ci/run`` runs it as its own step (``python -m pytest -m slow_install``).
 """
 
