@@ -6,6 +6,7 @@ import csv
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -451,3 +452,24 @@ def test_table_command_writes_every_output(corpus: tuple[Path, Path], tmp_path: 
     assert (out / "va_scatter.png").stat().st_size > 1000
     assert load_checkpoint(tmp_path / "runs" / "given_bimodal").class_names == ("calm", "lively")
     assert json.loads((out / "results.json").read_text())["meta"]["n_tracks"]["test"] == 5
+
+
+def test_a_lyrics_only_table_needs_no_cache_and_gives_the_same_cells(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from moodnet.experiments.table import compute_table
+
+    manifest, cache = corpus
+
+    def lyrics_cell(cache_dir: Path, modalities: tuple[str, ...]) -> dict[str, Any]:
+        config = load_train_config(
+            DEBUG, overrides=[f"data.manifest={manifest}", f"data.cache_dir={cache_dir}"]
+        )
+        table = compute_table(config, schemes=["va"], modalities=modalities, n_boot=20)
+        [cell] = [c for c in table.to_json()["cells"] if c["modality"] == "lyrics"]
+        return {key: value for key, value in cell.items() if key != "seconds"}
+
+    alone = lyrics_cell(tmp_path / "never_extracted", ("lyrics",))
+    assert not (tmp_path / "never_extracted").exists()
+    assert alone == lyrics_cell(cache, ("audio", "lyrics"))
+    assert alone["evaluations"]["test"]["regression"] is not None

@@ -45,6 +45,8 @@ DEFAULT_SCHEMES = ("va", "kmeans4", "kmeans16", "kmeans64", "abs4", "abs16", "ab
 MODALITIES = ("audio", "lyrics", "bimodal", "late")
 CLASSICAL = ("svm_audio", "svm_lyrics")
 ALL_MODALITIES = MODALITIES + CLASSICAL
+AUDIO_MODALITIES = frozenset({"audio", "bimodal", "late", "svm_audio"})
+"""Columns that read the feature cache; a table without them needs no ``moodnet extract``."""
 SPLITS = ("train", "test")
 DEFAULT_MODELS = {"audio": "paper_audio", "lyrics": "lyrics_cnn", "bimodal": "mid_fusion"}
 
@@ -253,7 +255,8 @@ def compute_table(
     if unknown:
         raise ParameterError(f"unknown modalities {unknown}; known: {ALL_MODALITIES}")
     models = {**DEFAULT_MODELS, **(models or {})}
-    dataset = load_dataset(config, audio=True, lyrics=True)
+    reads_audio = bool(set(modalities) & AUDIO_MODALITIES)
+    dataset = load_dataset(config, audio=True, lyrics=True, mel=reads_audio)  # same tracks
     if not dataset.has_lyrics:
         modalities = [m for m in modalities if m in ("audio", "svm_audio")]
     if subset == "with_lyrics":

@@ -79,6 +79,7 @@ def load_dataset(
     audio: bool = True,
     lyrics: bool = True,
     splits: Sequence[str] = SPLITS,
+    mel: bool = True,
 ) -> Dataset:
     """Read the manifest's splits and their log-mel / lyrics arrays.
 
@@ -86,9 +87,11 @@ def load_dataset(
     ----------
     config : uses ``data.manifest``, ``data.cache_dir``, ``features``, ``data.max_tokens``,
         ``data.min_count``, ``data.max_vocab``, ``data.word_vectors``, ``seed``
-    audio : load log-mel stacks (tracks without an audio file are dropped)
+    audio : keep only tracks with an audio file and load their log-mel stacks
     lyrics : tokenise lyrics (tracks without lyrics get all-padding rows)
     splits : which splits to load; ``train`` is needed for the vocabulary
+    mel : with ``audio``, read the log-mel stacks from the feature cache; False keeps the
+        same tracks without reading the cache (for models that read no audio)
 
     Returns
     -------
@@ -112,7 +115,7 @@ def load_dataset(
         tracks[split] = chosen
     arrays = {split: ArrayData(ids=tuple(t.id for t in tracks[split])) for split in splits}
     dataset = Dataset(tracks=tracks, arrays=arrays, dropped=dropped)
-    if audio:
+    if audio and mel:
         _attach_mel(dataset, config)
     if lyrics:
         _attach_tokens(dataset, config)
