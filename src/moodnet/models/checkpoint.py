@@ -127,6 +127,19 @@ class Checkpoint:
     def uses_lyrics(self) -> bool:
         return bool(getattr(self.model, "uses_lyrics", False))
 
+    def apply_scaling(self, model: nn.Module | None = None) -> None:
+        """Give ``model`` (default: this checkpoint's) the train normalisation and target
+        statistics (:func:`moodnet.models.heads.configure_scaling`)."""
+        from moodnet.models.heads import configure_scaling
+
+        configure_scaling(
+            self.model if model is None else model,
+            mel_mean=self.mel_mean,
+            mel_std=self.mel_std,
+            va_mean=self.va_mean,
+            va_std=self.va_std,
+        )
+
     def feature_config(self) -> FeatureConfig | None:
         """The :class:`moodnet.audio.FeatureConfig` the model's log-mel input needs."""
         from moodnet.audio import FeatureConfig
@@ -301,7 +314,6 @@ def load_checkpoint(
         A part is missing, of another format version, or does not match the model config.
     """
     from moodnet.models import build_model
-    from moodnet.models.heads import configure_scaling
 
     run_dir = Path(run_dir)
     data = read_checkpoint_json(run_dir)
@@ -336,13 +348,7 @@ def load_checkpoint(
         bf16=bf16,
     )
     try:
-        configure_scaling(
-            model,
-            mel_mean=checkpoint.mel_mean,
-            mel_std=checkpoint.mel_std,
-            va_mean=checkpoint.va_mean,
-            va_std=checkpoint.va_std,
-        )
+        checkpoint.apply_scaling()
     except ParameterError as exc:
         raise CheckpointError(f"{run_dir / CHECKPOINT_JSON}: {exc}") from exc
     if config.has_classes and len(checkpoint.class_names) != config.n_classes:

@@ -549,8 +549,8 @@ def _train_late_fusion(
     audio_ckpt, lyrics_ckpt = branches["audio"].checkpoint, branches["lyrics"].checkpoint
     model.audio.load_state_dict(audio_ckpt.model.state_dict())  # type: ignore[union-attr]
     model.lyrics.load_state_dict(lyrics_ckpt.model.state_dict())  # type: ignore[union-attr]
-    _copy_scaling(audio_ckpt, model.audio)  # type: ignore[arg-type]
-    _copy_scaling(lyrics_ckpt, model.lyrics)  # type: ignore[arg-type]
+    audio_ckpt.apply_scaling(model.audio)  # type: ignore[arg-type]
+    lyrics_ckpt.apply_scaling(model.lyrics)  # type: ignore[arg-type]
     model.to(audio_ckpt.device).eval()
     metrics = validation_metrics(predict_outputs(model, val), val)
     history = [
@@ -569,15 +569,3 @@ def _train_late_fusion(
         metrics={"validation": {f"val_{k}": v for k, v in metrics.items()}, "late_weight": weight},
     )
     return TrainResult(checkpoint=checkpoint, history=history)
-
-
-def _copy_scaling(source: Checkpoint, target: nn.Module) -> None:
-    from moodnet.models.heads import configure_scaling
-
-    configure_scaling(
-        target,
-        mel_mean=source.mel_mean,
-        mel_std=source.mel_std,
-        va_mean=source.va_mean,
-        va_std=source.va_std,
-    )
