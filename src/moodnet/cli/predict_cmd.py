@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 import sys
 import textwrap
@@ -115,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     plan = _plan(args)
     from moodnet.predict import Predictor
 
-    one_torch_thread()
     predictor = Predictor.load(args.model, device=args.device, bf16=args.bf16)
+    if "torch" in sys.modules:  # a torch checkpoint (the default model runs without torch)
+        one_torch_thread()
     columns = _columns(predictor.class_names, segments=args.segments is not None)
     previous = _read_previous(args, plan.fmt, columns) if _resumable(args, plan.fmt) else []
     done = _done_paths(previous, output=args.output)
@@ -284,18 +286,29 @@ def _tqdm_write(text: str, stream: IO[str]) -> None:
 def _columns(class_names: Sequence[str], *, segments: bool) -> list[str]:
     columns = ["path", "valence", "arousal", "quadrant"]
     columns += [f"p_{name}" for name in class_names]
-    columns += ["mood_words", "used_lyrics"]
+    columns += ["mood_words", "used_lyrics", "model_id", "analysed_s"]
     return [*columns, "segments"] if segments else columns
+
+
+def _round_keeping_sign(value: float, digits: int = 4) -> float:
+    """Round, but never onto 0 from either side: the row's quadrant stays that of its
+    (valence, arousal)."""
+    rounded = round(value, digits)
+    if rounded == 0 and value != 0:
+        return math.copysign(10.0**-digits, value)
+    return rounded
 
 
 def _row(prediction: Prediction, columns: Sequence[str]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "path": prediction.path,
-        "valence": round(prediction.valence, 4),
-        "arousal": round(prediction.arousal, 4),
+        "valence": _round_keeping_sign(prediction.valence),
+        "arousal": _round_keeping_sign(prediction.arousal),
         "quadrant": prediction.quadrant,
         "mood_words": "; ".join(prediction.mood_words),
         "used_lyrics": prediction.used_lyrics,
+        "model_id": prediction.model_id,
+        "analysed_s": prediction.analysed_s,
         "segments": json.dumps([[round(v, 4) for v in s] for s in prediction.segments]),
     }
     for name, p in prediction.class_probs.items():
@@ -480,6 +493,8 @@ def _prediction_from_row(row: dict[str, str]) -> Prediction:
         "mood_words": tuple(w for w in row.get("mood_words", "").split("; ") if w),
         "used_lyrics": row.get("used_lyrics") == "True",
         "segments": row.get("segments") or [],
+        "model_id": row.get("model_id", ""),
+        "analysed_s": row.get("analysed_s") or 0.0,
     })
 
 

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.training import train
     from moodnet.training.config import load_train_config
 
+    if _recipe(args.config) == "fast":
+        return _run_fast(args)
     overrides = [*args.overrides, *(["progress=false"] if args.quiet else [])]
     config = load_train_config(args.config, overrides=overrides)
     out = Path(args.out) if args.out else config.out_dir
@@ -69,4 +71,36 @@ def run(args: argparse.Namespace) -> int:
     print(f"saved {result.run_dir} (best epoch {checkpoint.best_epoch})")
     for key, value in checkpoint.metrics.get("validation", {}).items():
         print(f"  {key} {value:.4f}")
+    return 0
+
+
+def _recipe(config: str) -> str | None:
+    """The ``recipe`` key of a config file (``fast`` for the default model), if any."""
+    import yaml
+
+    from moodnet.config import find_config
+
+    try:
+        data = yaml.safe_load(find_config(config).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None  # load_train_config reports the problem
+    return data.get("recipe") if isinstance(data, dict) else None
+
+
+def _run_fast(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from moodnet.config import load_config
+    from moodnet.errors import ConfigError
+    from moodnet.training.fast_train import FastTrainConfig, train_fast
+
+    config = load_config(FastTrainConfig, args.config, overrides=args.overrides)
+    if not args.out:
+        raise ConfigError("no run directory: pass --out DIR")
+    report = train_fast(config, out_dir=Path(args.out))
+    head = report["head"]
+    print(f"saved {args.out} ({report['n_train']} training tracks; C valence/arousal "
+          f"{head['c'][0]}/{head['c'][1]}, scale {head['scale'][0]:.3f}/{head['scale'][1]:.3f})")
+    for key, value in report.get("test", {}).items():
+        print(f"  test {key} {value:.4f}")
     return 0

@@ -11,17 +11,17 @@ Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0.
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from moodnet.core import AUDIO_EXTENSIONS, quadrant_of
+from moodnet.audio.patch_descriptors import PATCH_SECONDS
+from moodnet.core import AUDIO_EXTENSIONS, QUADRANTS, quadrant_of
 from moodnet.errors import (
     AudioError,
     CheckpointError,
@@ -30,15 +30,20 @@ from moodnet.errors import (
     ParameterError,
 )
 from moodnet.predict.moods import nearest_mood_words
+from moodnet.predict.results import Prediction, PredictionFailure, Segment
 
 if TYPE_CHECKING:
     from moodnet.audio import FeatureConfig
     from moodnet.models.checkpoint import Checkpoint
+    from moodnet.models.fast_model import FastModel
 
 MAX_DURATION_S = 600.0
 """Only the first 10 minutes of a track are decoded."""
 MIN_SEGMENT_S = 1.0
-MODELS: dict[str, str] = {"default": "assets/models/default"}
+MODELS: dict[str, str] = {
+    "default": "assets/models/default",
+    "musicnn-head": "assets/models/musicnn_head",
+}
 """Names of shipped models -> folder inside the ``moodnet`` package."""
 
 POOLS = ("auto", "model", "decode")
@@ -48,82 +53,6 @@ _WORKER_STATE: dict[str, Any] = {}
 """The predictor of a model worker process (set by its initializer; empty elsewhere)."""
 _LAST_WINDOW_MIN_SHARE = 0.25
 _MIN_LAST_SEGMENT_S = 1.0
-
-
-class Segment(NamedTuple):
-    """Valence/arousal of one stretch of a track, seconds from its start."""
-
-    start_s: float
-    end_s: float
-    valence: float
-    arousal: float
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The mood of one track.
-
-    Attributes
-    ----------
-    path : the audio file, as given
-    valence, arousal : float in [-1, 1] (DESIGN.md scale), averaged over the track's windows
-    quadrant : "Q1".."Q4" from the signs of valence and arousal
-    class_probs : class name -> probability (empty when the model has no class head)
-    mood_words : the 3 mood words of Russell (1980) nearest to (valence, arousal)
-    used_lyrics : whether lyrics were given, non-empty, and read by the model
-    segments : per-stretch (start_s, end_s, valence, arousal) when asked for, else empty
-    """
-
-    path: str
-    valence: float
-    arousal: float
-    quadrant: str
-    class_probs: dict[str, float] = field(default_factory=dict)
-    mood_words: tuple[str, ...] = ()
-    used_lyrics: bool = False
-    segments: tuple[Segment, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data: segments become a list of objects."""
-        return {
-            "path": self.path,
-            "valence": self.valence,
-            "arousal": self.arousal,
-            "quadrant": self.quadrant,
-            "class_probs": dict(self.class_probs),
-            "mood_words": list(self.mood_words),
-            "used_lyrics": self.used_lyrics,
-            "segments": [segment._asdict() for segment in self.segments],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Prediction:
-        """Inverse of :meth:`to_dict` (also reads segments given as a JSON string)."""
-        segments = data.get("segments") or []
-        if isinstance(segments, str):
-            segments = json.loads(segments)
-        return cls(
-            path=str(data["path"]),
-            valence=float(data["valence"]),
-            arousal=float(data["arousal"]),
-            quadrant=str(data["quadrant"]),
-            class_probs={str(k): float(v) for k, v in (data.get("class_probs") or {}).items()},
-            mood_words=tuple(data.get("mood_words") or ()),
-            used_lyrics=bool(data.get("used_lyrics", False)),
-            segments=tuple(
-                Segment(*(float(s[k]) for k in Segment._fields)) if isinstance(s, Mapping)
-                else Segment(*(float(v) for v in s))
-                for s in segments
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class PredictionFailure:
-    """A track that could not be predicted: its path and the problem in words."""
-
-    path: str
-    error: str
 
 
 @dataclass(frozen=True)
@@ -182,7 +111,17 @@ class Predictor:
     Build it with :meth:`load`. It is safe to call :meth:`predict` from several threads.
     """
 
-    def __init__(self, checkpoint: Checkpoint, *, source: Path) -> None:
+    _checkpoint: Checkpoint
+
+    def __init__(self, checkpoint: Checkpoint | FastModel, *, source: Path) -> None:
+        from moodnet.models.fast_model import FastModel
+
+        self.source = source
+        self._fast: FastModel | None = None
+        if isinstance(checkpoint, FastModel):  # the default model: numpy only
+            self._fast = checkpoint
+            self._device, self._bf16, self._vocabulary, self._features = "cpu", False, None, None
+            return
         features = checkpoint.feature_config() if checkpoint.uses_audio else None
         if checkpoint.uses_audio and features is None:
             raise CheckpointError(f"{source}: the checkpoint records no feature config")
@@ -191,7 +130,6 @@ class Predictor:
         self._vocabulary = checkpoint.vocabulary() if checkpoint.uses_lyrics else None
         if self._vocabulary is not None and not checkpoint.max_tokens:
             raise CheckpointError(f"{source}: a lyrics model without max_tokens")
-        self.source = source
         self._device = str(checkpoint.device)
         self._bf16 = checkpoint.bf16
 
@@ -213,20 +151,35 @@ class Predictor:
         CheckpointError
             The name is unknown, or the folder is missing parts.
         """
-        from moodnet.models.checkpoint import load_checkpoint
+        from moodnet.models.fast_model import FastModel, is_fast_checkpoint
 
         folder = resolve_model_dir(name_or_dir)
+        if is_fast_checkpoint(folder):
+            return cls(FastModel.load(folder), source=folder)
+        from moodnet.models.checkpoint import load_checkpoint
+
         return cls(load_checkpoint(folder, device=device, bf16=bf16), source=folder)
+
+    @property
+    def model_id(self) -> str:
+        """The id written beside every prediction: the checkpoint's ``model_id``, or
+        ``<architecture>:<run folder name>`` for checkpoints that have none."""
+        if self._fast is not None:
+            return self._fast.model_id
+        stored = getattr(self._checkpoint, "model_id", None)
+        return str(stored or f"{self._checkpoint.model_config.name}:{self.source.name}")
 
     @property
     def class_names(self) -> tuple[str, ...]:
         """Names of the classes of the model's class head (empty when it has none)."""
+        if self._fast is not None:
+            return QUADRANTS
         return tuple(self._checkpoint.class_names or ())
 
     @property
     def uses_audio(self) -> bool:
         """Whether the model reads audio (False for a lyrics-only model)."""
-        return self._checkpoint.uses_audio
+        return self._fast is not None or self._checkpoint.uses_audio
 
     @property
     def uses_lyrics(self) -> bool:
@@ -243,18 +196,23 @@ class Predictor:
     @property
     def window_s(self) -> float:
         """Seconds of audio the model sees at once (its training clip length); 0 without audio."""
+        if self._fast is not None:
+            return PATCH_SECONDS
         return float(self._features.clip_seconds) if self._features is not None else 0.0
 
     @property
     def va_scale(self) -> str:
         """Scale of valence/arousal: ``unit`` is [-1, 1] (DESIGN.md); ``zscore`` otherwise."""
+        if self._fast is not None:
+            return "unit"
         return self._checkpoint.va_scale or "unit"
 
     def describe(self) -> dict[str, Any]:
         """What the model is: source folder, name, classes, inputs, window length, VA scale."""
         return {
             "source": str(self.source),
-            "name": self._checkpoint.model_config.name,
+            "model_id": self.model_id,
+            "name": "fast" if self._fast is not None else self._checkpoint.model_config.name,
             "class_names": list(self.class_names),
             "uses_audio": self.uses_audio,
             "uses_lyrics": self.uses_lyrics,
@@ -295,6 +253,11 @@ class Predictor:
             ``segments`` is below 1 s or not finite.
         """
         _check_segments(segments)
+        if self._fast is not None:
+            from moodnet.predict.fast_predict import predict_fast
+
+            return predict_fast(self._fast, audio_path, segments=segments,
+                                max_duration=MAX_DURATION_S)
         if not self.uses_audio:
             return self._predict_lyrics_only(str(audio_path), lyrics)
         features = track_features(
@@ -454,6 +417,7 @@ class Predictor:
             mood_words=tuple(nearest_mood_words(valence, arousal, k=3)),
             used_lyrics=used_lyrics,
             segments=tuple(segments),
+            model_id=self.model_id,
         )
 
     def _run_windows(
@@ -616,10 +580,16 @@ def _ignore_sigint() -> None:
 def _start_model_worker(source: str, device: str, bf16: bool) -> None:
     _ignore_sigint()
     try:
-        import torch
+        predictor = Predictor.load(source, device=device, bf16=bf16)
+        if predictor._fast is None:
+            import torch
 
-        torch.set_num_threads(1)
-        _WORKER_STATE["predictor"] = Predictor.load(source, device=device, bf16=bf16)
+            torch.set_num_threads(1)
+        else:  # one BLAS thread per worker process: the workers are the parallelism
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        _WORKER_STATE["predictor"] = predictor
     except Exception as exc:  # reported per track: a pool must not respawn a failing worker
         _WORKER_STATE["error"] = f"the model did not load in a worker: {exc}"
 

@@ -1,0 +1,265 @@
+"""Descriptors of every 3-second patch of a track: the input of the default (fast) model.
+
+numpy/scipy only (no torch). A track is resampled to 16 kHz mono, brought to a fixed RMS level
+(so that a gain change does not move the result), and analysed with two STFTs:
+
+* a 512-point STFT (hop 256, 62.5 frames/s) under a 96-band Slaney mel filterbank in dB, cut
+  into non-overlapping patches of 187 frames (2.99 s, musicnn's patch); per patch: the mean and
+  the standard deviation over time of 32 mel bands, the mean absolute frame-to-frame change of
+  each band (flux), 19 MFCC standard deviations, onset-envelope statistics, pulse clarity at
+  eight tempo lags, spectral centroid, roll-off and flatness;
+* a 4096-point STFT (hop 2048) for a chroma of the 65-2093 Hz range; per patch: the chroma
+  rotated to its best-matching major key (12 values) and the Krumhansl-Kessler major and minor
+  key correlations (mode is a classical valence cue).
+
+Every descriptor is a per-patch value, so a segment of a track is described by the mean of its
+patches' descriptors; a linear model over them scores patches, segments and whole tracks on one
+scale.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.fft
+
+from moodnet.audio.features import frame_signal, mel_filterbank
+from moodnet.audio.io import load_audio
+from moodnet.errors import ParameterError
+
+PATCH_SAMPLE_RATE = 16000
+PATCH_FRAMES = 187
+PATCH_HOP = 256
+PATCH_SECONDS = PATCH_FRAMES * PATCH_HOP / PATCH_SAMPLE_RATE
+"""Seconds per patch (2.992): the time resolution of the default model."""
+PATCH_DESCRIPTOR_VERSION = 1
+TARGET_RMS_DB = -20.0
+"""Tracks are scaled to this RMS level (dBFS) before analysis."""
+
+_N_FFT = 512
+_N_MELS = 96
+_N_BANDS = 32
+_N_MFCC = 20
+_CHROMA_N_FFT = 4096
+_CHROMA_HOP = 2048
+_CHROMA_RANGE_HZ = (65.0, 2093.0)
+_DB_FLOOR = -100.0
+_TEMPO_LAGS_S = (0.25, 0.333, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25)
+# Krumhansl & Kessler (1982) key profiles, C major / C minor.
+_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@dataclass(frozen=True)
+class TrackDescriptors:
+    """Patch descriptors of one track.
+
+    Attributes
+    ----------
+    path : the audio file, as given
+    rows : np.ndarray [shape=(n_patches, n_descriptors)], float32 (:func:`patch_descriptors`)
+    analysed_s : seconds of audio analysed (from the start of the track)
+    """
+
+    path: str
+    rows: np.ndarray
+    analysed_s: float
+
+
+def track_descriptors(path: str | Path, *, max_seconds: float = 600.0) -> TrackDescriptors:
+    """Decode a track (its first ``max_seconds``), normalise its level and describe its patches.
+
+    Raises
+    ------
+    AudioError
+        The file cannot be decoded or is empty, silent or shorter than 0.5 s.
+    """
+    y = load_audio(path, sr=PATCH_SAMPLE_RATE, duration=max_seconds)
+    rows = patch_descriptors(normalise_level(y))
+    return TrackDescriptors(str(path), rows, y.size / PATCH_SAMPLE_RATE)
+
+
+def patch_descriptor_names() -> list[str]:
+    """Names of the columns of :func:`patch_descriptors`' rows, in order."""
+    names = [f"band{b}_{stat}" for stat in ("mean", "std", "flux") for b in range(_N_BANDS)]
+    names += [f"mfcc{i}_std" for i in range(1, _N_MFCC)]
+    names += ["onset_mean", "onset_std", "onset_max", "level_std"]
+    names += [f"pulse_{lag:g}s" for lag in _TEMPO_LAGS_S]
+    names += ["centroid_mean", "centroid_std", "rolloff_mean", "flatness_mean"]
+    names += [f"chroma_rel{i}" for i in range(12)] + ["key_major", "key_minor", "key_mode"]
+    return names
+
+
+def normalise_level(y: np.ndarray) -> np.ndarray:
+    """Scale a signal to :data:`TARGET_RMS_DB` dBFS RMS (a silent signal is returned as is)."""
+    y = np.asarray(y, dtype=np.float32)
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms <= 0.0:
+        return y
+    return y * np.float32(10.0 ** (TARGET_RMS_DB / 20.0) / rms)
+
+
+def patch_descriptors(y: np.ndarray) -> np.ndarray:
+    """Descriptors of each non-overlapping 3 s patch of a 16 kHz mono signal.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], float audio at 16 kHz (level-normalised by the caller,
+        see :func:`normalise_level`)
+
+    Returns
+    -------
+    rows : np.ndarray [shape=(n_patches, len(patch_descriptor_names()))], float32;
+        patches as :func:`patch_bounds`; a signal shorter than one patch gives one row
+    """
+    return analyse_patches(y).rows
+
+
+@dataclass(frozen=True)
+class PatchAnalysis:
+    """What :func:`analyse_patches` computes once for the descriptors and the student.
+
+    Attributes
+    ----------
+    rows : np.ndarray [shape=(n_patches, n_descriptors)], float32
+    mel : np.ndarray [shape=(n_frames, 96)], float32, mel power (Slaney, 512-point STFT)
+    bounds : frame ranges of the patches (:func:`patch_bounds`)
+    """
+
+    rows: np.ndarray
+    mel: np.ndarray
+    bounds: list[tuple[int, int]]
+
+
+def analyse_patches(y: np.ndarray) -> PatchAnalysis:
+    """Mel power and per-patch descriptors of a 16 kHz mono signal (see the module doc)."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size < _N_FFT:
+        raise ParameterError(f"expected a 1-D signal of >= {_N_FFT} samples, got {y.shape}")
+    power = _power(y, n_fft=_N_FFT, hop=PATCH_HOP)  # (T, 257)
+    mel = power @ _mel_basis().T  # (T, 96)
+    mel_db = _db(mel)
+    chroma = _chroma(y)  # (T_c, 12)
+    bounds = patch_bounds(power.shape[0])
+    chroma_scale = PATCH_HOP / _CHROMA_HOP
+    rows = []
+    for start, stop in bounds:
+        c0 = int(start * chroma_scale)
+        c1 = max(int(np.ceil(stop * chroma_scale)), c0 + 1)
+        rows.append(_describe(power[start:stop], mel_db[start:stop], chroma[c0:c1]))
+    return PatchAnalysis(np.stack(rows).astype(np.float32), mel, bounds)
+
+
+def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
+    """Frame ranges of the patches of an ``n_frames``-long spectrogram (see
+    :func:`patch_descriptors`)."""
+    n_patches = max(1, round(n_frames / PATCH_FRAMES))
+    edges = [min(i * PATCH_FRAMES, n_frames) for i in range(n_patches)] + [n_frames]
+    return list(itertools.pairwise(edges))
+
+
+def _describe(power: np.ndarray, mel_db: np.ndarray, chroma: np.ndarray) -> np.ndarray:
+    bands = mel_db.reshape(mel_db.shape[0], _N_BANDS, -1).mean(axis=2)  # (t, 32)
+    flux = np.abs(np.diff(bands, axis=0)).mean(axis=0) if bands.shape[0] > 1 else bands[0] * 0
+    mfcc = scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC]
+    onset = np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1) if bands.shape[0] > 1 else (
+        np.zeros(1)
+    )
+    level = bands.mean(axis=1)
+    return np.concatenate([
+        bands.mean(axis=0), bands.std(axis=0), flux, mfcc.std(axis=0),
+        [onset.mean(), onset.std(), onset.max(), level.std()],
+        _pulse(onset), _spectral_shape(power), _tonal(chroma),
+    ])
+
+
+def _pulse(onset: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of the onset envelope at :data:`_TEMPO_LAGS_S`."""
+    frame_rate = PATCH_SAMPLE_RATE / PATCH_HOP
+    centred = onset - onset.mean()
+    energy = float(centred @ centred)
+    out = np.zeros(len(_TEMPO_LAGS_S))
+    if energy <= 0.0:
+        return out
+    for i, lag_s in enumerate(_TEMPO_LAGS_S):
+        lag = round(lag_s * frame_rate)
+        if lag < centred.size:
+            out[i] = float(centred[:-lag] @ centred[lag:]) / energy
+    return out
+
+
+def _spectral_shape(power: np.ndarray) -> np.ndarray:
+    freqs = np.fft.rfftfreq(_N_FFT, d=1.0 / PATCH_SAMPLE_RATE) / 1000.0  # kHz
+    magnitude = np.sqrt(power)
+    total = np.maximum(magnitude.sum(axis=1), 1e-10)
+    centroid = (magnitude @ freqs) / total
+    cumulative = np.cumsum(magnitude, axis=1)
+    rolloff = freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)]
+    floored = np.maximum(power, 1e-10)
+    flatness = np.exp(np.log(floored).mean(axis=1)) / floored.mean(axis=1)
+    return np.array([centroid.mean(), centroid.std(), rolloff.mean(), flatness.mean()])
+
+
+def _tonal(chroma: np.ndarray) -> np.ndarray:
+    profile = chroma.mean(axis=0)
+    profile = profile / max(float(profile.sum()), 1e-10)
+    major = np.array([_corr(np.roll(_MAJOR, k), profile) for k in range(12)])
+    minor = np.array([_corr(np.roll(_MINOR, k), profile) for k in range(12)])
+    relative = np.roll(profile, -int(np.argmax(major)))
+    best_major, best_minor = float(major.max()), float(minor.max())
+    return np.concatenate([relative, [best_major, best_minor, best_major - best_minor]])
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    denominator = float(np.sqrt((a @ a) * (b @ b)))
+    return float(a @ b) / denominator if denominator > 0 else 0.0
+
+
+def _power(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
+    frames = frame_signal(y, frame_length=n_fft, hop_length=hop)
+    spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)
+    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+
+
+def _db(x: np.ndarray) -> np.ndarray:
+    return np.maximum(10.0 * np.log10(np.maximum(x, 1e-10)), _DB_FLOOR).astype(np.float32)
+
+
+def _chroma(y: np.ndarray) -> np.ndarray:
+    if y.size < _CHROMA_N_FFT:
+        y = np.pad(y, (0, _CHROMA_N_FFT - y.size))
+    power = _power(y, n_fft=_CHROMA_N_FFT, hop=_CHROMA_HOP)
+    return power @ _chroma_basis().T  # (T_c, 12)
+
+
+@functools.lru_cache(maxsize=4)
+def _hann(n_fft: int) -> np.ndarray:
+    n = np.arange(n_fft)
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _mel_basis() -> np.ndarray:
+    return np.ascontiguousarray(mel_filterbank(
+        sample_rate=PATCH_SAMPLE_RATE, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0,
+        fmax=PATCH_SAMPLE_RATE / 2.0,
+    ))
+
+
+@functools.lru_cache(maxsize=1)
+def _chroma_basis() -> np.ndarray:
+    """(12, bins) 0/1 matrix: each FFT bin in range to its pitch class (C = 0)."""
+    freqs = np.fft.rfftfreq(_CHROMA_N_FFT, d=1.0 / PATCH_SAMPLE_RATE)
+    basis = np.zeros((12, freqs.size), dtype=np.float32)
+    low, high = _CHROMA_RANGE_HZ
+    for k, f in enumerate(freqs):
+        if low <= f <= high:
+            pitch = round(12.0 * np.log2(f / 440.0) + 69.0)
+            basis[pitch % 12, k] = 1.0
+    return basis

@@ -1,0 +1,207 @@
+"""The default model as a whole: checkpoint format, loading, and per-patch logits (no torch).
+
+A fast checkpoint folder holds ``checkpoint.json`` (``"format": "moodnet-fast/1"``, the model
+id, what it was trained on, the head's choices and metrics) and ``model.safetensors``
+(``student.*`` tensors of :class:`~moodnet.models.student.Student` and ``head.*`` arrays of
+:class:`~moodnet.models.fast_head.LinearHead`). See :mod:`moodnet.models.fast_head` for how
+logits become valence, arousal and quadrant probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodnet.audio.musicnn_frontend import MUSICNN_LOG_GAIN, MUSICNN_PATCH_FRAMES
+from moodnet.audio.patch_descriptors import (
+    PATCH_DESCRIPTOR_VERSION,
+    PATCH_SAMPLE_RATE,
+    PATCH_SECONDS,
+    analyse_patches,
+    normalise_level,
+    patch_descriptor_names,
+)
+from moodnet.errors import CheckpointError
+from moodnet.models.fast_head import LinearHead, StudentWeights
+
+FAST_FORMAT = "moodnet-fast/1"
+_HEAD_KEYS = ("mean", "std", "weights", "bias", "scale")
+_FLOAT16_MAX = float(np.finfo(np.float16).max)
+_MAX_FEATURES = 100_000
+
+
+def is_fast_checkpoint(folder: Path) -> bool:
+    """Whether ``folder/checkpoint.json`` declares the fast format."""
+    try:
+        meta = json.loads((folder / "checkpoint.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FAST_FORMAT
+
+
+@dataclass(frozen=True)
+class PatchLogits:
+    """Per-patch logits of one track.
+
+    Attributes
+    ----------
+    logits : np.ndarray [shape=(n_patches, 2)], valence > 0 and arousal > 0 log-odds
+    bounds_s : np.ndarray [shape=(n_patches, 2)], start and end of each patch in seconds
+    analysed_s : seconds of audio analysed
+    """
+
+    logits: np.ndarray
+    bounds_s: np.ndarray
+    analysed_s: float
+
+
+@dataclass(frozen=True)
+class FastModel:
+    """Student embedding + patch descriptors -> linear head; see the module docstring."""
+
+    student: StudentWeights | None
+    head: LinearHead
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_id(self) -> str:
+        """The checkpoint's id (e.g. ``moodnet-default-2``)."""
+        return str(self.meta.get("model_id", "unnamed"))
+
+    @classmethod
+    def load(cls, folder: Path) -> FastModel:
+        """Read a fast checkpoint folder.
+
+        Raises
+        ------
+        CheckpointError
+            Wrong format, missing or inconsistent tensors.
+        """
+        meta = _read_meta(folder)
+        arrays = _read_arrays(folder / "model.safetensors")
+        head = _head_from(arrays, folder)
+        student = None
+        if meta.get("student"):
+            state = {k[len("student."):]: v for k, v in arrays.items() if k.startswith("student.")}
+            student = StudentWeights.from_state(state)
+        model = cls(student, head, meta)
+        expected = len(patch_descriptor_names()) + (
+            student.project.shape[1] if student is not None else 0
+        )
+        if head.mean.shape[0] != expected:
+            raise CheckpointError(
+                f"{folder}: the head reads {head.mean.shape[0]} features, the model makes "
+                f"{expected}"
+            )
+        return model
+
+    def features(self, y_16k: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Patch features (n_patches, n_features) of a 16 kHz mono signal, and patch frames."""
+        return patch_features(y_16k, student=self.student)
+
+    def patch_logits(self, y_16k: np.ndarray) -> PatchLogits:
+        """Logits of every 3 s patch of a 16 kHz mono signal."""
+        features, bounds = self.features(y_16k)
+        frame_s = PATCH_SECONDS / MUSICNN_PATCH_FRAMES
+        bounds_s = np.array(bounds, dtype=np.float64) * frame_s
+        bounds_s[-1, 1] = y_16k.size / PATCH_SAMPLE_RATE
+        return PatchLogits(self.head.logits(features), bounds_s, y_16k.size / PATCH_SAMPLE_RATE)
+
+
+def patch_features(
+    y_16k: np.ndarray, *, student: StudentWeights | None
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The head's input for every 3 s patch of a 16 kHz mono signal.
+
+    Returns
+    -------
+    features : np.ndarray [shape=(n_patches, n_descriptors + 200)], float32: patch
+        descriptors, then the student's embedding (absent without a student)
+    bounds : frame ranges of the patches
+    """
+    analysis = analyse_patches(normalise_level(y_16k))
+    blocks = [analysis.rows]
+    if student is not None:
+        blocks.append(student.embed(_student_patches(analysis.mel, analysis.bounds)))
+    return np.concatenate(blocks, axis=1).astype(np.float32), analysis.bounds
+
+
+def _student_patches(mel: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """musicnn log-mel patches (n_patches, 187, 96), one per descriptor patch."""
+    rounded = np.minimum(mel, _FLOAT16_MAX).astype(np.float16).astype(np.float32)
+    log_mel = np.log10(np.float32(MUSICNN_LOG_GAIN) * rounded + np.float32(1.0))
+    if log_mel.shape[0] < MUSICNN_PATCH_FRAMES:
+        log_mel = np.tile(log_mel, (-(-MUSICNN_PATCH_FRAMES // log_mel.shape[0]), 1))
+    n = log_mel.shape[0]
+    starts = [min(start, n - MUSICNN_PATCH_FRAMES) for start, _ in bounds]
+    return np.stack([log_mel[s : s + MUSICNN_PATCH_FRAMES] for s in starts])
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    path = folder / "checkpoint.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FAST_FORMAT:
+        raise CheckpointError(f"{path}: not a {FAST_FORMAT} checkpoint")
+    if meta.get("patch_descriptor_version") != PATCH_DESCRIPTOR_VERSION:
+        raise CheckpointError(
+            f"{path}: made with patch descriptors v{meta.get('patch_descriptor_version')}, "
+            f"this moodnet computes v{PATCH_DESCRIPTOR_VERSION}"
+        )
+    return meta
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable weights ({exc})") from exc
+
+
+def _head_from(arrays: Mapping[str, np.ndarray], folder: Path) -> LinearHead:
+    try:
+        parts = {k: np.asarray(arrays[f"head.{k}"], dtype=np.float32) for k in _HEAD_KEYS}
+    except KeyError as exc:
+        raise CheckpointError(f"{folder}: weights lack {exc}") from exc
+    n = parts["mean"].shape[0] if parts["mean"].ndim == 1 else -1
+    shapes_ok = (
+        0 < n <= _MAX_FEATURES and parts["std"].shape == (n,)
+        and parts["weights"].shape == (n, 2) and parts["bias"].shape == (2,)
+        and parts["scale"].shape == (2,)
+    )
+    if not shapes_ok or not all(np.isfinite(v).all() for v in parts.values()):
+        raise CheckpointError(f"{folder}: head arrays have wrong shapes or non-finite values")
+    if (parts["std"] <= 0).any() or (parts["scale"] <= 0).any():
+        raise CheckpointError(f"{folder}: head std and scale must be positive")
+    return LinearHead(**parts)
+
+
+def save_fast_checkpoint(
+    folder: Path, *, head: LinearHead, student_state: Mapping[str, np.ndarray] | None,
+    meta: Mapping[str, Any],
+) -> None:
+    """Write ``checkpoint.json`` and ``model.safetensors`` (atomically each)."""
+    from safetensors.numpy import save
+
+    from moodnet.io_utils import atomic_write, atomic_write_text
+
+    tensors = {f"head.{k}": np.ascontiguousarray(getattr(head, k), dtype=np.float32)
+               for k in _HEAD_KEYS}
+    for key, value in (student_state or {}).items():
+        tensors[f"student.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    full = {"format": FAST_FORMAT, "patch_descriptor_version": PATCH_DESCRIPTOR_VERSION,
+            "student": student_state is not None, **meta}
+    payload = save(tensors)
+    atomic_write(folder / "model.safetensors", lambda handle: handle.write(payload))
+    atomic_write_text(folder / "checkpoint.json", json.dumps(full, indent=1) + "\n")

@@ -1,0 +1,163 @@
+"""Distil musicnn (MSD) into the small :class:`~moodnet.models.student.Student`.
+
+Targets are musicnn's 200-d penultimate activations on 3 s patches of unlabelled audio (see
+``bench/teacher_cache.py``), standardised per dimension; the loss is their mean squared error.
+Tracks, not patches, are split into train and validation (5 %, seeded), and the epoch with the
+lowest validation loss is kept.
+
+Usage::
+
+    python -m moodnet.training.distill TEACHER_DIR --out src/moodnet/assets/student
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES
+from moodnet.errors import DataError
+from moodnet.io_utils import atomic_write_text
+from moodnet.models.student import Student, StudentConfig
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Optimisation settings of :func:`distill`."""
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    validation_share: float = 0.05
+    seed: int = 0
+    bf16: bool = True
+
+
+@dataclass(frozen=True)
+class _Patches:
+    mel: list[np.ndarray]  # per track (n_frames, 96) float16
+    index: np.ndarray  # (n, 2): track, start frame
+    targets: np.ndarray  # (n, 200) float32, standardised
+
+
+def load_teacher(files: list[Path]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Mels, (track, start) pairs and raw teacher embeddings of teacher-cache files."""
+    if not files:
+        raise DataError("no teacher files to distil from")
+    mels, index, targets = [], [], []
+    for i, path in enumerate(files):
+        with np.load(path) as data:
+            mels.append(data["mel"])
+            index.append(np.stack([np.full(len(data["starts"]), i), data["starts"]], axis=1))
+            targets.append(data["embeddings"].astype(np.float32))
+    return mels, np.concatenate(index), np.concatenate(targets)
+
+
+def _batch(patches: _Patches, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    frames = np.stack([
+        patches.mel[track][start : start + MUSICNN_PATCH_FRAMES]
+        for track, start in patches.index[rows]
+    ]).astype(np.float32)
+    return torch.from_numpy(frames), torch.from_numpy(patches.targets[rows])
+
+
+def _loss(model: Student, patches: _Patches, rows: np.ndarray, *, config: DistillConfig) -> float:
+    model.eval()
+    total = 0.0
+    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
+        for start in range(0, len(rows), 512):
+            x, y = _batch(patches, rows[start : start + 512])
+            total += float(((model(x).float() - y) ** 2).mean(dim=1).sum())
+    return total / max(len(rows), 1)
+
+
+def distill(
+    teacher_files: list[Path], *, out_dir: Path, config: DistillConfig | None = None,
+    student: StudentConfig | None = None,
+) -> dict:
+    """Train a student on teacher-cache files; write ``student.safetensors`` + ``student.json``.
+
+    Returns
+    -------
+    report : dict with the validation loss per epoch, the best epoch and the teacher statistics
+    """
+    config = config or DistillConfig()
+    student = student or StudentConfig()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    mels, index, raw = load_teacher(teacher_files)
+    n_val = max(1, round(config.validation_share * len(mels)))
+    val_tracks = set(rng.permutation(len(mels))[:n_val].tolist())
+    is_val = np.array([t in val_tracks for t in index[:, 0]])
+    mean, std = raw[~is_val].mean(axis=0), raw[~is_val].std(axis=0) + 1e-6
+    patches = _Patches(mels, index, ((raw - mean) / std).astype(np.float32))
+    train_rows, val_rows = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    model = Student(student)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    steps = config.epochs * -(-len(train_rows) // config.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=steps)
+    history, best, best_state = [], float("inf"), None
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        model.train()
+        order = rng.permutation(train_rows)
+        for start in range(0, len(order), config.batch_size):
+            x, y = _batch(patches, order[start : start + config.batch_size])
+            with torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
+                loss = ((model(x).float() - y) ** 2).mean()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+        val = _loss(model, patches, val_rows, config=config)
+        history.append(val)
+        seconds = time.perf_counter() - started
+        print(f"epoch {epoch + 1}: validation mse {val:.4f} ({seconds:.0f} s)", flush=True)
+        if val < best:
+            best = val
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    assert best_state is not None
+    report = {
+        "student": asdict(student), "distill": asdict(config),
+        "teacher": "musicnn MSD penultimate (200-d), bf16", "n_tracks": len(mels),
+        "n_patches": len(index), "validation_mse": history,
+        "best_epoch": int(np.argmin(history)) + 1,
+        "teacher_mean": mean.tolist(), "teacher_std": std.tolist(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in best_state.items()
+               if not k.endswith("num_batches_tracked")}, str(out_dir / "student.safetensors"))
+    atomic_write_text(out_dir / "student.json", json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("teacher_dir", type=Path, help="folder of teacher-cache .npz files")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--ids", type=Path, help="text file of track ids to use (default all)")
+    parser.add_argument("--epochs", type=int, default=DistillConfig.epochs)
+    parser.add_argument("--channels", type=int, nargs=3, default=StudentConfig.channels)
+    args = parser.parse_args(argv)
+    files = sorted(args.teacher_dir.glob("*.npz"))
+    if args.ids:
+        keep = set(args.ids.read_text().split())
+        files = [f for f in files if f.stem in keep]
+    report = distill(files, out_dir=args.out, config=DistillConfig(epochs=args.epochs),
+                     student=StudentConfig(channels=tuple(args.channels)))
+    print(f"best epoch {report['best_epoch']}: validation mse {min(report['validation_mse']):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

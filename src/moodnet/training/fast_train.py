@@ -1,0 +1,219 @@
+"""Train the default (fast) model on a manifest: ``moodnet train default``.
+
+Steps: every track's patch features (descriptors + the distilled student's embedding, cached
+per track and keyed by the student's weights); the sign targets (the quadrant label where the
+manifest gives one, else the signs of the tag-derived valence/arousal); the linear head fitted
+on the train and validation splits with its strength and output scale chosen by an
+artist-grouped inner cross-validation (:func:`moodnet.training.fast.fit_head`); metrics on the
+test split; a ``moodnet-fast/1`` checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodnet.core import QUADRANTS
+from moodnet.errors import ConfigError, DataError
+from moodnet.track import Track
+from moodnet.version import __version__
+
+
+@dataclass
+class FastTrainConfig:
+    """The default model's recipe (``configs/default.yaml``).
+
+    Attributes
+    ----------
+    recipe : must be ``"fast"`` (tells ``moodnet train`` which trainer reads the file)
+    manifest : JSONL manifest with splits (``moodnet data manifest``)
+    cache_dir : folder for the per-track patch features
+    student_dir : folder with ``student.safetensors`` (None: the shipped student)
+    model_id : stored in the checkpoint and written beside every prediction
+    inner_folds : artist-grouped folds for choosing C and the output scale
+    workers : processes for the features (0: one per core)
+    max_seconds : seconds decoded per track
+    fit_splits : splits the head is fitted on; the other tracks are the test set (the
+        shipped model is fitted on all three, its estimate coming from ``bench/kfold_default``)
+    """
+
+    recipe: str = "fast"
+    manifest: str | None = None
+    cache_dir: str | None = None
+    student_dir: str | None = None
+    model_id: str = "moodnet-fast"
+    inner_folds: int = 3
+    workers: int = 0
+    max_seconds: float = 600.0
+    fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"])
+
+    def __post_init__(self) -> None:
+        if self.recipe != "fast":
+            raise ConfigError(f"recipe={self.recipe!r}: this trainer reads recipe: fast")
+        if not 2 <= self.inner_folds <= 20:
+            raise ConfigError(f"inner_folds={self.inner_folds} must be in 2..20")
+        if not 1.0 <= self.max_seconds <= 7200.0:
+            raise ConfigError(f"max_seconds={self.max_seconds} must be in 1..7200")
+        if self.workers < 0:
+            raise ConfigError(f"workers={self.workers} must be >= 0")
+
+
+def shipped_student_dir() -> Path:
+    """The folder of the student distilled for the shipped model (inside the package)."""
+    from importlib.resources import files
+
+    return Path(str(files("moodnet").joinpath("assets/student")))
+
+
+def sign_targets(tracks: list[Track]) -> np.ndarray:
+    """(n, 2) 0/1: valence > 0, arousal > 0, from a quadrant label or from the VA targets."""
+    out = np.zeros((len(tracks), 2), dtype=int)
+    for i, track in enumerate(tracks):
+        if isinstance(track.label, str) and track.label in QUADRANTS:
+            out[i] = {"Q1": (1, 1), "Q2": (0, 1), "Q3": (0, 0), "Q4": (1, 0)}[track.label]
+        elif track.valence is not None and track.arousal is not None:
+            out[i] = (track.valence > 0, track.arousal > 0)
+        else:
+            raise DataError(f"track {track.id}: no quadrant label and no valence/arousal")
+    return out
+
+
+def va_targets(tracks: list[Track], signs: np.ndarray) -> np.ndarray:
+    """(n, 2) valence/arousal targets; a track without them gets +-0.5 from its signs."""
+    return np.array([
+        [t.valence, t.arousal] if t.valence is not None and t.arousal is not None
+        else [s[0] - 0.5, s[1] - 0.5]
+        for t, s in zip(tracks, signs, strict=True)
+    ], dtype=np.float64)
+
+
+def student_key(student_dir: Path) -> str:
+    """Hash of the student's weights and the descriptor version (the feature cache key)."""
+    from moodnet.audio.patch_descriptors import PATCH_DESCRIPTOR_VERSION
+
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update((student_dir / "student.safetensors").read_bytes())
+    digest.update(str(PATCH_DESCRIPTOR_VERSION).encode())
+    return digest.hexdigest()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(student_dir: str) -> None:
+    from moodnet.models.fast_head import StudentWeights
+
+    _WORKER["student"] = StudentWeights.load(Path(student_dir) / "student.safetensors")
+
+
+def _features_job(job: tuple[str, str, str, float]) -> str | None:
+    from moodnet.audio.io import load_audio
+    from moodnet.audio.patch_descriptors import PATCH_SAMPLE_RATE
+    from moodnet.models.fast_model import patch_features
+
+    _track_id, audio, target, max_seconds = job
+    if Path(target).exists():
+        return None
+    try:
+        y = load_audio(audio, sr=PATCH_SAMPLE_RATE, duration=max_seconds)
+        features, _ = patch_features(y, student=_WORKER["student"])
+    except Exception as exc:  # reported, the others go on
+        return f"{audio}: {exc}"
+    tmp = f"{target}.{os.getpid()}.tmp.npy"
+    np.save(tmp, features)
+    os.replace(tmp, target)
+    return None
+
+
+def track_features(
+    tracks: list[Track], *, cache_dir: Path, student_dir: Path, workers: int = 0,
+    max_seconds: float = 600.0,
+) -> tuple[list[np.ndarray], list[str]]:
+    """Patch features of every track (cached); returns them and the problems met."""
+    import multiprocessing
+
+    folder = cache_dir / f"fastfeat-{student_key(student_dir)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(t.id, str(t.audio), str(folder / f"{t.id}.npy"), max_seconds) for t in tracks]
+    n_workers = workers or os.cpu_count() or 1
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_start_worker,
+                             initargs=(str(student_dir),)) as pool:
+        problems = [p for p in pool.map(_features_job, jobs, chunksize=4) if p]
+    missing = [t.id for t in tracks if not (folder / f"{t.id}.npy").exists()]
+    if missing:
+        raise DataError(f"{len(missing)} tracks have no features: " + "; ".join(problems[:5]))
+    return [np.load(folder / f"{t.id}.npy") for t in tracks], problems
+
+
+def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
+    """Fit the head on the manifest's train + validation tracks; write the checkpoint.
+
+    Returns
+    -------
+    report : dict: the head's choices, test metrics, counts
+    """
+    from safetensors.numpy import load_file
+
+    from moodnet.data.manifest import read_manifest
+    from moodnet.models.fast_model import save_fast_checkpoint
+    from moodnet.training.fast import fit_head, track_matrix
+
+    if not config.manifest or not config.cache_dir:
+        raise ConfigError("set manifest and cache_dir (e.g. --set manifest=all.jsonl)")
+    student_dir = Path(config.student_dir) if config.student_dir else shipped_student_dir()
+    tracks = [t for t in read_manifest(Path(config.manifest)) if t.audio]
+    fit_tracks = [t for t in tracks if t.split is None or t.split in config.fit_splits]
+    test_tracks = [t for t in tracks if t.split is not None and t.split not in config.fit_splits]
+    if len(fit_tracks) < 2 * config.inner_folds:
+        raise DataError(f"{config.manifest}: {len(fit_tracks)} training tracks are too few")
+    features, problems = track_features(
+        fit_tracks + test_tracks, cache_dir=Path(config.cache_dir), student_dir=student_dir,
+        workers=config.workers, max_seconds=config.max_seconds,
+    )
+    x = track_matrix(features)
+    signs = sign_targets(fit_tracks + test_tracks)
+    targets = va_targets(fit_tracks + test_tracks, signs)
+    n_fit = len(fit_tracks)
+    groups = np.array([t.artist or t.id for t in fit_tracks])
+    head, choices = fit_head(x[:n_fit], signs[:n_fit], targets[:n_fit], groups=groups,
+                             inner_folds=config.inner_folds)
+    report: dict[str, Any] = {
+        "head": asdict(choices), "n_train": n_fit, "n_test": len(test_tracks),
+        "feature_problems": problems,
+    }
+    if test_tracks:
+        report["test"] = evaluate_head(head, x[n_fit:], signs[n_fit:], targets[n_fit:])
+    student_state = load_file(str(student_dir / "student.safetensors"))
+    save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
+        "model_id": config.model_id, "moodnet_version": __version__,
+        "train_config": asdict(config), "report": report,
+    })
+    return report
+
+
+def evaluate_head(
+    head: Any, x: np.ndarray, signs: np.ndarray, targets: np.ndarray
+) -> dict[str, float]:
+    """AUC per axis, quadrant accuracy, CCC and std ratio per axis of a head on track rows."""
+    from sklearn.metrics import roc_auc_score
+
+    from moodnet.models.fast_head import va_from_logits
+    from moodnet.training.fast import concordance
+
+    logits = head.logits(x)
+    va = va_from_logits(logits, head.scale)
+    out: dict[str, float] = {}
+    for axis, name in enumerate(("valence", "arousal")):
+        if len(np.unique(signs[:, axis])) == 2:
+            out[f"auc_{name}"] = float(roc_auc_score(signs[:, axis], logits[:, axis]))
+        out[f"ccc_{name}"] = concordance(va[:, axis], targets[:, axis])
+        out[f"std_ratio_{name}"] = float(va[:, axis].std() / max(targets[:, axis].std(), 1e-9))
+    out["quadrant_accuracy"] = float(((logits > 0).astype(int) == signs).all(axis=1).mean())
+    return out

@@ -1,0 +1,230 @@
+"""The default (fast) model: features, student, head, checkpoint, coherent rows, over time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from moodnet.audio.patch_descriptors import (
+    PATCH_SAMPLE_RATE,
+    analyse_patches,
+    normalise_level,
+    patch_bounds,
+    patch_descriptor_names,
+)
+from moodnet.core import quadrant_of
+from moodnet.errors import CheckpointError, DataError
+from moodnet.models.fast_head import LinearHead, StudentWeights, quadrant_probabilities
+from moodnet.models.fast_model import FastModel, save_fast_checkpoint
+from moodnet.training.fast import concordance, fit_head
+
+SR = PATCH_SAMPLE_RATE
+
+
+def calm(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Soft sustained major chords, slow swells, little noise."""
+    t = np.arange(int(seconds * SR)) / SR
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+    swell = 0.6 + 0.4 * np.sin(2 * np.pi * 0.25 * t)
+    return (0.05 * chord * swell + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def loud(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Fast bursts of broadband noise on a distorted low riff (8 hits a second)."""
+    t = np.arange(int(seconds * SR)) / SR
+    hits = (np.mod(t, 0.125) < 0.04).astype(np.float32)
+    riff = np.tanh(6 * np.sin(2 * np.pi * 82.4 * t))
+    return (0.6 * hits * rng.standard_normal(t.size) + 0.3 * riff).astype(np.float32)
+
+
+def write(path: Path, y: np.ndarray) -> Path:
+    sf.write(path, y, SR)
+    return path
+
+
+def test_patch_descriptors_have_the_documented_shape_and_are_finite():
+    y = normalise_level(calm(10.0, np.random.default_rng(0)))
+    analysis = analyse_patches(y)
+    assert analysis.rows.shape == (3, len(patch_descriptor_names()))
+    assert np.isfinite(analysis.rows).all()
+    assert analysis.mel.shape[1] == 96
+
+
+def test_patch_bounds_cover_every_frame_once():
+    for n in (10, 187, 200, 300, 1876):
+        bounds = patch_bounds(n)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n
+        assert all(a < b for a, b in bounds)
+        assert all(b == a2 for (_, b), (a2, _) in itertools.pairwise(bounds))
+
+
+def test_a_gain_change_does_not_change_the_descriptors():
+    y = loud(6.0, np.random.default_rng(1)) * 0.5
+    rows = analyse_patches(normalise_level(y)).rows
+    for gain_db in (-6.0, 6.0):
+        other = analyse_patches(normalise_level(y * 10 ** (gain_db / 20))).rows
+        np.testing.assert_allclose(other, rows, rtol=1e-3, atol=1e-3)
+
+
+def test_numpy_student_equals_the_torch_student():
+    torch = pytest.importorskip("torch")
+    from moodnet.models.student import Student, StudentConfig
+
+    torch.manual_seed(0)
+    model = Student(StudentConfig(channels=(16, 16, 24)))
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm1d):
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    model.eval()
+    x = np.random.default_rng(0).random((3, 187, 96), dtype=np.float32) * 3
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    np.testing.assert_allclose(StudentWeights.from_state(state).embed(x), expected, atol=1e-4)
+
+
+def test_fit_head_learns_a_separable_axis_and_spreads_like_the_targets():
+    rng = np.random.default_rng(0)
+    n = 120
+    features = rng.standard_normal((n, 6))
+    signs = np.stack([features[:, 0] > 0, features[:, 1] > 0], axis=1).astype(int)
+    targets = np.clip(0.3 * features[:, :2] + 0.05 * rng.standard_normal((n, 2)), -1, 1)
+    head, report = fit_head(features, signs, targets, groups=np.arange(n) % 30)
+    logits = head.logits(features)
+    assert ((logits > 0) == signs).mean() > 0.9
+    assert min(report.inner_auc) > 0.9
+    va = np.tanh(logits * head.scale)
+    for axis in range(2):
+        assert 0.7 < va[:, axis].std() / targets[:, axis].std() < 1.3
+        assert concordance(va[:, axis], targets[:, axis]) > 0.7
+
+
+def test_fit_head_refuses_a_single_class():
+    features = np.random.default_rng(0).standard_normal((40, 3))
+    signs = np.ones((40, 2), dtype=int)
+    with pytest.raises(DataError, match="both signs"):
+        fit_head(features, signs, np.zeros((40, 2)), groups=np.arange(40))
+
+
+def test_quadrant_probabilities_argmax_is_the_quadrant_of_the_signs():
+    for logits in ([2.0, 1.0], [-1.0, 0.5], [-0.3, -2.0], [1.5, -0.1]):
+        probs = quadrant_probabilities(np.array(logits))
+        assert abs(sum(probs.values()) - 1) < 1e-9
+        assert max(probs, key=probs.__getitem__) == quadrant_of(*logits)
+
+
+def _tiny_head(n: int) -> LinearHead:
+    return LinearHead(mean=np.zeros(n, np.float32), std=np.ones(n, np.float32),
+                      weights=np.zeros((n, 2), np.float32), bias=np.array([0.1, -0.1], np.float32),
+                      scale=np.ones(2, np.float32))
+
+
+def test_checkpoint_round_trip_and_tampered_heads(tmp_path):
+    n = len(patch_descriptor_names())
+    save_fast_checkpoint(tmp_path / "ok", head=_tiny_head(n), student_state=None,
+                         meta={"model_id": "tiny"})
+    model = FastModel.load(tmp_path / "ok")
+    assert model.model_id == "tiny" and model.student is None
+    save_fast_checkpoint(tmp_path / "bad", head=_tiny_head(n + 1), student_state=None, meta={})
+    with pytest.raises(CheckpointError, match="features"):
+        FastModel.load(tmp_path / "bad")
+    (tmp_path / "bad" / "model.safetensors").write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="unreadable"):
+        FastModel.load(tmp_path / "bad")
+    meta = json.loads((tmp_path / "ok" / "checkpoint.json").read_text())
+    meta["patch_descriptor_version"] = 999
+    (tmp_path / "ok" / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="v999"):
+        FastModel.load(tmp_path / "ok")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from moodnet import Predictor
+
+    return Predictor.load()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    rng = np.random.default_rng(3)
+    folder = tmp_path_factory.mktemp("clips")
+    return {
+        "calm": write(folder / "calm.wav", calm(12.0, rng)),
+        "loud": write(folder / "loud.wav", loud(12.0, rng)),
+        "calm_then_loud": write(folder / "cl.wav", np.concatenate([calm(15, rng), loud(15, rng)])),
+        "loud_then_calm": write(folder / "lc.wav", np.concatenate([loud(15, rng), calm(15, rng)])),
+    }
+
+
+def test_rows_of_the_shipped_model_agree_with_themselves(shipped, clips):
+    for path in clips.values():
+        result = shipped.predict(path, segments=3.0)
+        assert result.quadrant == quadrant_of(result.valence, result.arousal)
+        assert max(result.class_probs, key=result.class_probs.__getitem__) == result.quadrant
+        assert result.model_id == shipped.model_id != ""
+        assert all(-1 <= v <= 1 for v in (result.valence, result.arousal))
+
+
+def test_over_time_follows_calm_then_loud(shipped, clips):
+    """Arousal must rise by >= 0.15 from the calm half to the loud half (and fall the other
+    way), on segments of 5 s."""
+    rising = shipped.predict(clips["calm_then_loud"], segments=5.0).segments
+    falling = shipped.predict(clips["loud_then_calm"], segments=5.0).segments
+    assert len(rising) == len(falling) == 6
+    first, last = np.mean([s.arousal for s in rising[:3]]), np.mean([s.arousal for s in rising[3:]])
+    assert last - first >= 0.15
+    first, last = np.mean([s.arousal for s in falling[:3]]), np.mean(
+        [s.arousal for s in falling[3:]])
+    assert first - last >= 0.15
+
+
+def test_loud_gets_higher_arousal_than_calm(shipped, clips):
+    assert shipped.predict(clips["loud"]).arousal > shipped.predict(clips["calm"]).arousal + 0.2
+
+
+def test_gain_moves_predictions_by_less_than_0_05(shipped, clips, tmp_path):
+    """+-6 dB around a signal with 12 dB of headroom (a clipped +6 dB is another signal)."""
+    y, _ = sf.read(clips["calm_then_loud"], dtype="float32")
+    y = y * (0.25 / np.abs(y).max())
+    base = shipped.predict(write(tmp_path / "base.wav", y))
+    for gain_db in (-6.0, 6.0):
+        scaled = y * 10 ** (gain_db / 20)
+        other = shipped.predict(write(tmp_path / f"g{gain_db}.wav", scaled))
+        assert abs(other.valence - base.valence) < 0.05
+        assert abs(other.arousal - base.arousal) < 0.05
+
+
+def test_mp3_at_40_and_128_kbps_agree(shipped, clips, tmp_path):
+    ffmpeg = pytest.importorskip("shutil").which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is missing")
+    for name in ("calm", "loud"):
+        values = []
+        for rate in ("128k", "40k"):
+            out = tmp_path / f"{name}_{rate}.mp3"
+            subprocess.run([ffmpeg, "-loglevel", "error", "-y", "-i", str(clips[name]),
+                            "-b:a", rate, str(out)], check=True)
+            result = shipped.predict(out)
+            values.append((result.valence, result.arousal, result.quadrant))
+        assert abs(values[0][0] - values[1][0]) < 0.05
+        assert abs(values[0][1] - values[1][1]) < 0.05
+
+
+def test_the_default_model_predicts_without_torch(clips):
+    code = (
+        "import sys; from moodnet import Predictor; "
+        f"r = Predictor.load().predict({str(clips['calm'])!r}); "
+        "print('torch' in sys.modules, r.quadrant)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "False" and out[1] in ("Q1", "Q2", "Q3", "Q4")
