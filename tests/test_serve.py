@@ -83,7 +83,7 @@ def test_predict_audio(client: httpx.Client, files: dict[str, Path]) -> None:
     response = client.post("/predict", files=_upload(files["song"]))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["filename"] == "song.wav"
+    assert body["path"] == "song.wav"
     assert -1.5 < body["valence"] < 1.5 and -1.5 < body["arousal"] < 1.5
     assert body["quadrant"] in {"Q1", "Q2", "Q3", "Q4"}
     assert len(body["mood_words"]) == 3

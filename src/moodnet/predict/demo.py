@@ -280,6 +280,37 @@ def synthesise_demo_clips(
     return clips
 
 
+def synthesise_mood_change(
+    path: str | Path, *, calm_s: float = 15.0, loud_s: float = 15.0, loud_first: bool = False,
+    sr: int = DEMO_SR, seed: int = 0,
+) -> Path:
+    """Write a WAV whose mood changes half-way: soft major chords, then loud distorted bursts.
+
+    Parameters
+    ----------
+    path : the WAV to write (mono, 16-bit)
+    calm_s, loud_s : seconds of the calm part (Q4 music) and of the loud part (Q2 music), each
+        1..120
+    loud_first : put the loud part first (loud then calm)
+    sr : sample rate in Hz
+    seed : seed of the noise in drums and detuning
+
+    Returns
+    -------
+    path : Path of the written WAV
+    """
+    import soundfile as sf
+
+    for name, seconds in (("calm_s", calm_s), ("loud_s", loud_s)):
+        if not 1.0 <= seconds <= 120.0:
+            raise ParameterError(f"{name} must be within 1..120 s, got {seconds}")
+    rng = np.random.default_rng(seed)
+    parts = [_soft_major_calm(rng, calm_s, sr), _dissonant_distorted(rng, loud_s, sr)]
+    out = Path(path)
+    sf.write(out, np.concatenate(parts[::-1] if loud_first else parts), sr, subtype="PCM_16")
+    return out
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What :func:`run_demo` made.

@@ -1,9 +1,11 @@
 """The web service: a FastAPI app over one :class:`~moodnet.predict.Predictor`.
 
 ``POST /predict`` takes a multipart upload (``audio`` file, optional ``lyrics`` text and
-``segments`` seconds) and answers the prediction as JSON; ``GET /`` is a page that uploads a
-song and draws the result on the valence/arousal plane; ``GET /health`` describes the model;
-``GET /moods`` lists the mood words of the plane; the OpenAPI docs are at ``/docs``.
+``segments`` seconds) and answers the prediction as JSON with the field names of
+:meth:`moodnet.predict.Prediction.to_dict` (``path`` is the uploaded file's name); ``GET /``
+is a page that uploads songs and draws them on the valence/arousal plane and over time;
+``GET /health`` describes the model; ``GET /moods`` lists the mood words of the plane; the
+OpenAPI description is at ``/openapi.json``.
 
 Every error is JSON ``{"error": ..., "detail": ...}``: 413 for an upload over the size limit,
 415 for a file type that is not audio, 422 for a file that does not decode or a bad field.
@@ -60,7 +62,7 @@ class SegmentOut(BaseModel):
 class PredictionOut(BaseModel):
     """A prediction; valence and arousal on the [-1, 1] scale (0 = neutral)."""
 
-    filename: str = Field(description="name of the uploaded file")
+    path: str = Field(description="the uploaded file's name (never a server path)")
     valence: float = Field(description="[-1, 1]: negative .. positive")
     arousal: float = Field(description="[-1, 1]: calm .. energetic")
     quadrant: str = Field(description=QUADRANT_RULE)
@@ -68,6 +70,8 @@ class PredictionOut(BaseModel):
     mood_words: list[str] = Field(description="3 nearest of Russell's (1980) 28 affect words")
     used_lyrics: bool
     segments: list[SegmentOut]
+    model_id: str = Field(description="the id of the model that made the prediction")
+    analysed_s: float = Field(description="seconds of audio analysed, from the start")
 
 
 class ErrorOut(BaseModel):
@@ -275,9 +279,7 @@ def _predict_upload(
         raise ApiError(422, "lyrics could not be read", scrub(exc.problem)) from None
     except MoodnetError as exc:
         raise ApiError(422, "invalid request", scrub(str(exc))) from None
-    result = prediction.to_dict()
-    del result["path"]
-    return {"filename": filename, **result}
+    return {**prediction.to_dict(), "path": filename}  # the names of Prediction.to_dict()
 
 
 def _add_error_handlers(app: FastAPI) -> None:
