@@ -34,6 +34,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "training",
         "experiments",
         "predict",
+        "tagging",
         "serve",
         "cli",
         "__main__",
