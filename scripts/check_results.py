@@ -1,7 +1,7 @@
 """Rerun a small, fast part of a committed results table and compare it with the committed figures.
 
 The full tables take hours on two cores (``scripts/reproduce_tables.sh``); this reruns only the
-cells asked for (default: the MIREX table's lyrics-only VA cell, about a minute with building
+cells asked for (default: the MIREX table's lyrics-only VA cell, about 30 s with building
 the manifest, and no feature extraction: lyrics cells read no audio) with the very command the
 table was made with, and compares every number of those cells in ``results.json`` (values,
 confidence intervals, chance levels, best epoch) with the committed file. A code change that
