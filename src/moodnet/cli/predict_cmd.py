@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from moodnet.predict import Prediction
 
 FORMATS = ("table", "csv", "json", "jsonl")
+PLOT_SEGMENT_S = 3.0
+"""Segment length of the over-time picture of ``--plot`` when ``--segments`` is not given."""
 STREAMED_FORMATS = ("csv", "jsonl")
 
 _QUADRANTS_HELP = textwrap.fill(
@@ -72,7 +74,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--segments", type=float, metavar="SECONDS",
                         help="also give valence/arousal for every SECONDS-long stretch (>= 1)")
     parser.add_argument("--plot", type=Path, metavar="FILE.png",
-                        help="draw the predictions on the valence/arousal plane")
+                        help="draw valence and arousal over time beside the valence/arousal "
+                        "plane (one track), or a folder's tracks numbered on the plane; "
+                        f"segments of {PLOT_SEGMENT_S:g} s unless --segments is given")
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="decoding processes; 1 decodes in the main process "
                         "(default: one per core, at most 4: %(default)s)")
@@ -139,15 +143,16 @@ def run(args: argparse.Namespace) -> int:
                     failed += 1
                     _tqdm_write(f"moodnet predict: skipped {result}", sys.stderr)
                     continue
-                writer.write(result)
+                writer.write(result if args.segments is not None
+                             else dataclasses.replace(result, segments=()))
                 new.append(result)
     finally:  # stops the worker processes at once, also on Ctrl-C
         results.close()
     if args.plot is not None and previous + new:
-        from moodnet.predict.plot import plot_va_plane
+        from moodnet.predict.plot import plot_predictions
 
         with _writing(args.plot):
-            written = plot_va_plane(previous + new, path=args.plot)
+            written = plot_predictions(previous + new, path=args.plot)
         print(f"moodnet predict: plot written to {written}", file=sys.stderr)
     if failed:
         print(f"moodnet predict: {failed} file(s) failed, {len(new)} predicted", file=sys.stderr)
@@ -253,7 +258,8 @@ def _results(
     from moodnet.predict import PredictionFailure
 
     results = predictor.predict_many(
-        todo, lyrics=plan.lyrics, segments=args.segments, workers=args.workers,
+        todo, lyrics=plan.lyrics, workers=args.workers,
+        segments=PLOT_SEGMENT_S if args.segments is None and args.plot else args.segments,
     )
     try:
         for result in results:
