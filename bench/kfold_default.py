@@ -48,7 +48,7 @@ from moodnet.training.fast_train import sign_targets, track_features, va_targets
 METRICS = ("auc_valence", "auc_arousal", "quadrant_accuracy")
 
 
-def out_of_fold(x: np.ndarray, signs: np.ndarray, targets: np.ndarray, groups: np.ndarray,
+def out_of_fold(x: np.ndarray | list, signs: np.ndarray, targets: np.ndarray, groups: np.ndarray,
                 folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold logits, calibrated VA and uncalibrated VA (scale 1) of the linear head."""
     logits = np.zeros((len(x), 2))
@@ -56,8 +56,9 @@ def out_of_fold(x: np.ndarray, signs: np.ndarray, targets: np.ndarray, groups: n
     raw = np.zeros((len(x), 2))
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
-        head, _ = fit_head(x[train], signs[train], targets[train], groups=groups[train])
-        logits[test] = head.logits(x[test])
+        xf = x[fold] if isinstance(x, list) else x  # per-fold features (fold students)
+        head, _ = fit_head(xf[train], signs[train], targets[train], groups=groups[train])
+        logits[test] = head.logits(xf[test])
         va[test] = va_from_logits(logits[test], head.scale)
         raw[test] = va_from_logits(logits[test], np.ones(2))
     return logits, va, raw
@@ -105,6 +106,34 @@ def spread(va: np.ndarray, targets: np.ndarray, signs: np.ndarray) -> dict[str, 
     return out
 
 
+def fold_students(tracks, folds: np.ndarray, *, teacher: Path, extra_ids: list[str],
+                  out: Path, epochs: int, channels: tuple[int, int, int]) -> list[Path]:
+    """One student per fold, distilled on the extra tracks' audio (MIREX-like) plus the audio
+    of the fold's training tracks: no student hears its test fold."""
+    from moodnet.models.student import StudentConfig
+    from moodnet.training.distill import DistillConfig, distill
+
+    dirs = []
+    for fold in np.unique(folds):
+        target = out / f"fold{fold}"
+        if not (target / "student.safetensors").exists():
+            ids = extra_ids + [t.id for t, f in zip(tracks, folds, strict=True) if f != fold]
+            distill([teacher / f"{i}.npz" for i in ids], out_dir=target,
+                    config=DistillConfig(epochs=epochs), student=StudentConfig(channels=channels))
+        dirs.append(target)
+    return dirs
+
+
+def per_fold_features(tracks, folds: np.ndarray, students: list[Path], cache: Path) -> np.ndarray:
+    """Track features where each fold's tracks are described by that fold's student; the
+    training tracks of fold k are described by student k when fold k is fitted, so the
+    matrix is returned per fold: (n_folds, n_tracks, n_features)."""
+    return np.stack([
+        track_matrix(track_features(tracks, cache_dir=cache, student_dir=student)[0])
+        for student in students
+    ])
+
+
 def musicnn_out_of_fold(manifest: Path, cache: Path) -> dict[str, tuple]:
     """Today's shipped recipe per fold (bench.kfold_4q), run in a subprocess for its torch."""
     from bench.kfold_4q import out_of_fold as musicnn_folds
@@ -127,6 +156,11 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--student", type=Path, required=True)
     parser.add_argument("--musicnn-cache", type=Path)
+    parser.add_argument("--teacher", type=Path,
+                        help="teacher cache (bench/teacher_cache.py): distil one student per "
+                        "fold on --mirex audio + the fold's training audio")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--channels", type=int, nargs=3, default=(128, 128, 192))
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -146,7 +180,16 @@ def main() -> int:
 
     results: dict[str, tuple] = {}
     logits, va_default, va_raw = out_of_fold(x_default, signs, targets, groups, folds)
-    results["default (descriptors + student, shipped recipe)"] = (logits[:, 0], logits[:, 1])
+    results["descriptors + MIREX student"] = (logits[:, 0], logits[:, 1])
+    if args.teacher and args.mirex:
+        students = fold_students(
+            tracks, folds, teacher=args.teacher,
+            extra_ids=[t.id for t in read_manifest(args.mirex)],
+            out=args.cache / "fold_students", epochs=args.epochs, channels=tuple(args.channels))
+        x_folds = per_fold_features(tracks, folds, students, args.cache)
+        logits, va_default, va_raw = out_of_fold(list(x_folds), signs, targets, groups, folds)
+        results = {"default (descriptors + fold student, shipped recipe)":
+                   (logits[:, 0], logits[:, 1]), **results}
     desc_logits, _, _ = out_of_fold(x_desc, signs, targets, groups, folds)
     results["patch descriptors alone"] = (desc_logits[:, 0], desc_logits[:, 1])
     lib_logits, _, _ = out_of_fold(x_lib, signs, targets, groups, folds)

@@ -223,10 +223,11 @@ def test_tiny_end_to_end_training_on_generated_audio(tmp_path: Path, name: str) 
     np.testing.assert_allclose(out.class_probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_the_shipped_default_model_loads_offline_and_predicts() -> None:
+def test_the_shipped_musicnn_head_model_loads_offline_and_predicts() -> None:
+    """The previous default (``--model musicnn-head``) still loads: a torch checkpoint."""
     from importlib import resources
 
-    folder = Path(str(resources.files("moodnet").joinpath("assets", "models", "default")))
+    folder = Path(str(resources.files("moodnet").joinpath("assets", "models", "musicnn_head")))
     assert all((folder / name).stat().st_size < 1_000_000 for name in ("checkpoint.json", WEIGHTS))
     ckpt = load_checkpoint(folder, device="cpu")
     assert ckpt.model_config.audio_model == "musicnn_head" and ckpt.va_scale == "unit"

@@ -128,8 +128,10 @@ def load_audio(
     Warns
     -----
     AudioWarning
-        A float file whose samples go beyond [-1, 1] (a broken scale, e.g. +-30) is scaled
-        down to peak 1.0, with a warning naming the file and the factor.
+        A float file whose samples go beyond +-:data:`BROKEN_SCALE_PEAK` (a broken scale, e.g.
+        +-30) is scaled down to peak 1.0, with a warning naming the file and the factor. Lossy
+        codecs overshoot full scale a little (MP3 inter-sample peaks reach +-1.1 and more):
+        those samples are kept as decoded.
     """
     path = Path(path)
     _check_arguments(sr=sr, offset=offset, duration=duration, min_duration=min_duration)
@@ -142,7 +144,7 @@ def load_audio(
     if length < min_duration:
         raise AudioError(path, f"is {length:.2f} s long, shorter than the minimum {min_duration} s")
     _check_not_silent(path, decoded.swing)
-    if decoded.peak > 1.0:
+    if decoded.peak > BROKEN_SCALE_PEAK:
         samples = _scaled_down(path, samples, decoded.peak)
     return samples[0] if mono else samples
 
@@ -281,6 +283,10 @@ def _check_not_silent(path: Path, swing: float) -> None:
         raise AudioError(
             path, f"is silent (level without DC {level:.1f} dBFS, below {SILENCE_DBFS} dBFS)"
         )
+
+
+BROKEN_SCALE_PEAK = 2.0
+"""Peaks above this (+6 dBFS) mean a float file on a broken scale, not codec overshoot."""
 
 
 def _scaled_down(path: Path, samples: np.ndarray, peak: float) -> np.ndarray:

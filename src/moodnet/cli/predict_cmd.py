@@ -49,6 +49,7 @@ examples:
   moodnet predict song.mp3 --lyrics song.txt
   moodnet predict music/ --lyrics lyrics/ --format csv --output moods.csv --plot moods.png
   moodnet predict song.mp3 --segments 10 --format json
+  moodnet predict --lyrics-only lyrics/ --format csv --output lyric_moods.csv
 """
 
 
@@ -65,6 +66,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--lyrics", type=Path, metavar="PATH",
                         help="a lyrics file (one track), a folder of .txt/.lrc files matched "
                         "by stem or trailing number, or a path,lyrics_path CSV")
+    parser.add_argument("--lyrics-only", action="store_true",
+                        help="PATHs are lyrics files (.txt/.lrc) or folders of them: predict "
+                        "from the text alone (the default model's lyrics branch)")
     parser.add_argument("--model", metavar="NAME_OR_DIR",
                         help="shipped model name or training run directory (default: shipped)")
     parser.add_argument("--format", choices=FORMATS,
@@ -167,9 +171,10 @@ def _plan(args: argparse.Namespace) -> _Plan:
         args.usage_error(f"--segments must be at least 1 second, got {args.segments}")
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         args.usage_error(f"--plot must name a .png file, got {args.plot}")
-    tracks, missing = find_audio(args.paths)
+    tracks, missing = (_find_lyrics_files if args.lyrics_only else find_audio)(args.paths)
     if not tracks and not missing:
-        args.usage_error(f"no audio files found in {' '.join(args.paths)}")
+        kind = "lyrics" if args.lyrics_only else "audio"
+        args.usage_error(f"no {kind} files found in {' '.join(args.paths)}")
     _check_outputs(args, tracks)
     lyrics = None
     if args.lyrics is not None:
@@ -257,6 +262,9 @@ def _results(
 ) -> Generator[Prediction | str, None, None]:
     from moodnet.predict import PredictionFailure
 
+    if args.lyrics_only:
+        yield from _lyrics_only_results(predictor, todo)
+        return
     results = predictor.predict_many(
         todo, lyrics=plan.lyrics, workers=args.workers,
         segments=PLOT_SEGMENT_S if args.segments is None and args.plot else args.segments,
@@ -267,6 +275,33 @@ def _results(
                    else result)
     finally:
         results.close()
+
+
+def _find_lyrics_files(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Lyrics files (.txt, .lrc) among ``paths``, folders searched recursively; and the
+    paths that do not exist."""
+    found, missing = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(str(p) for p in path.rglob("*")
+                            if p.suffix.lower() in (".txt", ".lrc") and p.is_file())
+        elif path.is_file():
+            found.append(raw)
+        else:
+            missing.append(raw)
+    return found, missing
+
+
+def _lyrics_only_results(predictor: Any, todo: list[str]) -> Iterator[Prediction | str]:
+    from moodnet.errors import MoodnetError
+    from moodnet.lyrics.matching import lyrics_of_file
+
+    for path in todo:
+        try:
+            yield predictor.predict_lyrics(lyrics_of_file(Path(path)), name=path)
+        except MoodnetError as exc:
+            yield f"{path}: {getattr(exc, 'problem', exc)}"
 
 
 def _progress(results: Iterator[Any], *, total: int) -> Iterator[Any]:

@@ -67,6 +67,17 @@ class FastModel:
     student: StudentWeights | None
     head: LinearHead
     meta: dict[str, Any] = field(default_factory=dict)
+    lyrics: LinearHead | None = None
+    fusion: np.ndarray | None = None
+    """[shape=(2, 2)]: per axis (columns valence, arousal) the weight of the lyrics logit
+    (row 0) and the bias added with it (row 1)."""
+
+    def lyrics_offset(self, embedding: np.ndarray) -> np.ndarray:
+        """What a lyrics embedding [shape=(384,)] adds to every patch's logits: (2,)."""
+        if self.lyrics is None or self.fusion is None:
+            raise CheckpointError(f"{self.model_id}: this model has no lyrics branch")
+        z = self.lyrics.logits(np.asarray(embedding, dtype=np.float32)[np.newaxis])[0]
+        return self.fusion[0] * z + self.fusion[1]
 
     @property
     def model_id(self) -> str:
@@ -89,7 +100,8 @@ class FastModel:
         if meta.get("student"):
             state = {k[len("student."):]: v for k, v in arrays.items() if k.startswith("student.")}
             student = StudentWeights.from_state(state)
-        model = cls(student, head, meta)
+        lyrics, fusion = _lyrics_from(arrays, folder)
+        model = cls(student, head, meta, lyrics, fusion)
         expected = len(patch_descriptor_names()) + (
             student.project.shape[1] if student is not None else 0
         )
@@ -168,9 +180,23 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path}: unreadable weights ({exc})") from exc
 
 
-def _head_from(arrays: Mapping[str, np.ndarray], folder: Path) -> LinearHead:
+def _lyrics_from(
+    arrays: Mapping[str, np.ndarray], folder: Path
+) -> tuple[LinearHead | None, np.ndarray | None]:
+    if "lyrics.mean" not in arrays:
+        return None, None
+    head = _head_from(arrays, folder, prefix="lyrics")
+    fusion = np.asarray(arrays.get("fusion"), dtype=np.float32)
+    if fusion.shape != (2, 2) or not np.isfinite(fusion).all():
+        raise CheckpointError(f"{folder}: the lyrics fusion weights are missing or malformed")
+    return head, fusion
+
+
+def _head_from(
+    arrays: Mapping[str, np.ndarray], folder: Path, *, prefix: str = "head"
+) -> LinearHead:
     try:
-        parts = {k: np.asarray(arrays[f"head.{k}"], dtype=np.float32) for k in _HEAD_KEYS}
+        parts = {k: np.asarray(arrays[f"{prefix}.{k}"], dtype=np.float32) for k in _HEAD_KEYS}
     except KeyError as exc:
         raise CheckpointError(f"{folder}: weights lack {exc}") from exc
     n = parts["mean"].shape[0] if parts["mean"].ndim == 1 else -1
@@ -188,7 +214,7 @@ def _head_from(arrays: Mapping[str, np.ndarray], folder: Path) -> LinearHead:
 
 def save_fast_checkpoint(
     folder: Path, *, head: LinearHead, student_state: Mapping[str, np.ndarray] | None,
-    meta: Mapping[str, Any],
+    meta: Mapping[str, Any], lyrics: LinearHead | None = None, fusion: np.ndarray | None = None,
 ) -> None:
     """Write ``checkpoint.json`` and ``model.safetensors`` (atomically each)."""
     from safetensors.numpy import save
@@ -197,6 +223,10 @@ def save_fast_checkpoint(
 
     tensors = {f"head.{k}": np.ascontiguousarray(getattr(head, k), dtype=np.float32)
                for k in _HEAD_KEYS}
+    if lyrics is not None and fusion is not None:
+        tensors.update({f"lyrics.{k}": np.ascontiguousarray(getattr(lyrics, k), dtype=np.float32)
+                        for k in _HEAD_KEYS})
+        tensors["fusion"] = np.ascontiguousarray(fusion, dtype=np.float32)
     for key, value in (student_state or {}).items():
         tensors[f"student.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,16 +25,23 @@ MIN_LAST_SEGMENT_S = 1.0
 
 def predict_fast(
     model: FastModel, audio_path: str | Path, *, segments: float | None, max_duration: float,
+    lyrics_offset: np.ndarray | None = None, lyrics_note: str = "",
 ) -> Prediction:
     """Decode a track and predict it (see :meth:`moodnet.Predictor.predict`)."""
     y = load_audio(audio_path, sr=PATCH_SAMPLE_RATE, mono=True, duration=max_duration)
-    return prediction_from_logits(model, str(audio_path), model.patch_logits(y), segments)
+    return prediction_from_logits(model, str(audio_path), model.patch_logits(y), segments,
+                                  lyrics_offset=lyrics_offset, lyrics_note=lyrics_note)
 
 
 def prediction_from_logits(
-    model: FastModel, path: str, patches: PatchLogits, segments: float | None,
+    model: FastModel, path: str, patches: PatchLogits, segments: float | None, *,
+    lyrics_offset: np.ndarray | None = None, lyrics_note: str = "",
 ) -> Prediction:
-    """The whole-track prediction (and segments) from per-patch logits."""
+    """The whole-track prediction (and segments) from per-patch logits; the lyrics' offset
+    (:meth:`FastModel.lyrics_offset`), when given, shifts every patch alike."""
+    if lyrics_offset is not None:
+        patches = PatchLogits(patches.logits + lyrics_offset, patches.bounds_s,
+                              patches.analysed_s)
     weights = patches.bounds_s[:, 1] - patches.bounds_s[:, 0]
     track = _weighted_mean(patches.logits, weights)
     spans = segment_spans(patches.analysed_s, segments) if segments is not None else []
@@ -56,7 +63,8 @@ def prediction_from_logits(
         quadrant=quadrant_of(valence, arousal),
         class_probs=quadrant_probabilities(track),
         mood_words=tuple(nearest_mood_words(valence, arousal, k=3)),
-        used_lyrics=False,
+        used_lyrics=lyrics_offset is not None,
+        lyrics_note=lyrics_note,
         segments=tuple(segment_list),
         model_id=model.model_id,
         analysed_s=round(patches.analysed_s, 3),

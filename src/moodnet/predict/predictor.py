@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import signal
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ _WORKER_STATE: dict[str, Any] = {}
 """The predictor of a model worker process (set by its initializer; empty elsewhere)."""
 _LAST_WINDOW_MIN_SHARE = 0.25
 _MIN_LAST_SEGMENT_S = 1.0
+_EMBEDDING_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class Predictor:
         from moodnet.models.fast_model import FastModel
 
         self.source = source
+        self._encoder: Any = None
+        self._encoder_lock = threading.Lock()
+        self._embeddings: dict[str, np.ndarray] = {}
         self._fast: FastModel | None = None
         if isinstance(checkpoint, FastModel):  # the default model: numpy only
             self._fast = checkpoint
@@ -184,6 +189,8 @@ class Predictor:
     @property
     def uses_lyrics(self) -> bool:
         """Whether the model reads lyrics."""
+        if self._fast is not None:
+            return self._fast.lyrics is not None
         return self._vocabulary is not None
 
     @property
@@ -256,14 +263,71 @@ class Predictor:
         if self._fast is not None:
             from moodnet.predict.fast_predict import predict_fast
 
+            offset, note = self._fast_lyrics_offset(lyrics)
             return predict_fast(self._fast, audio_path, segments=segments,
-                                max_duration=MAX_DURATION_S)
+                                max_duration=MAX_DURATION_S, lyrics_offset=offset,
+                                lyrics_note=note)
         if not self.uses_audio:
             return self._predict_lyrics_only(str(audio_path), lyrics)
         features = track_features(
             audio_path, feature_config=self.feature_config, max_duration=MAX_DURATION_S
         )
         return self.predict_features(features, lyrics=lyrics, segments=segments)
+
+    def predict_lyrics(self, lyrics: str | Path, *, name: str | None = None) -> Prediction:
+        """Mood from lyrics alone (the default model's lyrics branch, no audio).
+
+        Parameters
+        ----------
+        lyrics : the lyrics as text (``str``) or a lyrics file (``Path``)
+        name : the result's ``path`` (default: the file, or ``"<lyrics>"`` for text)
+
+        Raises
+        ------
+        LyricsError
+            The file cannot be read, the text is unusable (too short, not English), or the
+            model has no lyrics branch.
+        """
+        source = name or (str(lyrics) if isinstance(lyrics, Path) else "<lyrics>")
+        if self._fast is None:
+            return self._predict_lyrics_only(source, lyrics)
+        offset, note = self._fast_lyrics_offset(lyrics)
+        if offset is None:
+            raise LyricsError(source, note or "this model has no lyrics branch")
+        from moodnet.models.fast_model import PatchLogits
+        from moodnet.predict.fast_predict import prediction_from_logits
+
+        empty = PatchLogits(np.zeros((1, 2)), np.array([[0.0, 1.0]]), 0.0)
+        return prediction_from_logits(self._fast, source, empty, None, lyrics_offset=offset)
+
+    def _fast_lyrics_offset(self, lyrics: str | Path | None) -> tuple[np.ndarray | None, str]:
+        """The default model's lyrics logit offset, or None and why not."""
+        if lyrics is None or self._fast is None or self._fast.lyrics is None:
+            return None, ""
+        from moodnet.lyrics import read_lyrics
+        from moodnet.lyrics.usable import lyrics_problem
+
+        text = read_lyrics(lyrics) if isinstance(lyrics, Path) else lyrics
+        problem = lyrics_problem(text)
+        if problem is not None:
+            return None, problem
+        return self._fast.lyrics_offset(self._sentence_embedding(text)), ""
+
+    def _sentence_embedding(self, text: str) -> np.ndarray:
+        """all-MiniLM-L6-v2 embedding of lyrics; the encoder loads on first use, and the last
+        texts' embeddings are kept (keyed by the text)."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                from moodnet.lyrics.embeddings import SentenceEncoder
+
+                self._encoder = SentenceEncoder(device="cpu")
+            cached = self._embeddings.get(text)
+            if cached is None:
+                cached = self._encoder.encode([text])[0]
+                if len(self._embeddings) >= _EMBEDDING_CACHE:
+                    self._embeddings.pop(next(iter(self._embeddings)))
+                self._embeddings[text] = cached
+            return cached
 
     def predict_features(
         self,

@@ -35,6 +35,7 @@ class Prediction:
     segments : per-stretch (start_s, end_s, valence, arousal) when asked for, else empty
     model_id : the id of the model that made the prediction (its checkpoint's ``model_id``)
     analysed_s : seconds of audio analysed, from the start of the track (0 when unknown)
+    lyrics_note : why given lyrics were not used (empty when they were, or none were given)
     """
 
     path: str
@@ -47,6 +48,7 @@ class Prediction:
     segments: tuple[Segment, ...] = ()
     model_id: str = ""
     analysed_s: float = 0.0
+    lyrics_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data: segments become a list of objects."""
@@ -61,6 +63,7 @@ class Prediction:
             "segments": [segment._asdict() for segment in self.segments],
             "model_id": self.model_id,
             "analysed_s": self.analysed_s,
+            "lyrics_note": self.lyrics_note,
         }
 
     @classmethod
@@ -84,6 +87,7 @@ class Prediction:
             ),
             model_id=str(data.get("model_id") or ""),
             analysed_s=float(data.get("analysed_s") or 0.0),
+            lyrics_note=str(data.get("lyrics_note") or ""),
         )
 
 

@@ -124,3 +124,47 @@ def _choose_scale(logits: np.ndarray, target: np.ndarray) -> tuple[float, float]
     scored = [(concordance(np.tanh(s * logits), target), s) for s in SCALE_GRID]
     ccc, scale = max(scored)
     return float(scale), float(ccc)
+
+
+def out_of_fold_logits(
+    features: np.ndarray, signs: np.ndarray, *, groups: np.ndarray, folds: int = 5,
+) -> np.ndarray:
+    """Logits (n, 2) of :func:`fit_head` models that never saw the track's group."""
+    logits = np.zeros((len(features), 2))
+    for train, test in GroupKFold(n_splits=folds).split(features, signs[:, 0], groups):
+        head, _ = fit_head(features[train], signs[train], np.zeros((len(train), 2)),
+                           groups=groups[train])
+        logits[test] = head.logits(features[test])
+    return logits
+
+
+def fit_fusion(
+    base: np.ndarray, extra: np.ndarray, signs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per axis, the weight ``w >= 0`` and bias ``b`` of ``base + w * extra + b`` that maximise
+    the likelihood of the signs (logistic, ``base`` as a fixed offset).
+
+    Parameters
+    ----------
+    base : np.ndarray [shape=(n, 2)], the audio logits
+    extra : np.ndarray [shape=(n, 2)], out-of-fold lyrics logits of the same tracks
+    signs : np.ndarray [shape=(n, 2)], 0/1 targets
+
+    Returns
+    -------
+    weights, biases : np.ndarray [shape=(2,)] each
+    """
+    from scipy.optimize import minimize
+
+    weights, biases = np.zeros(2), np.zeros(2)
+    for axis in range(2):
+        y = 2.0 * signs[:, axis] - 1.0
+
+        def loss(params: np.ndarray, axis: int = axis, y: np.ndarray = y) -> float:
+            z = base[:, axis] + params[0] * extra[:, axis] + params[1]
+            return float(np.logaddexp(0.0, -y * z).mean())
+
+        found = minimize(loss, np.array([0.5, 0.0]), method="L-BFGS-B",
+                         bounds=[(0.0, 5.0), (-3.0, 3.0)])
+        weights[axis], biases[axis] = found.x
+    return weights, biases

@@ -41,6 +41,9 @@ class FastTrainConfig:
     max_seconds : seconds decoded per track
     fit_splits : splits the head is fitted on; the other tracks are the test set (the
         shipped model is fitted on all three, its estimate coming from ``bench/kfold_default``)
+    lyrics_manifest : tracks with audio and lyrics for the lyrics branch (all-MiniLM-L6-v2
+        embeddings -> logistic head) and the weight lyrics get against audio per axis, fitted
+        on out-of-fold lyrics logits with the audio logits as offset; None: audio only
     """
 
     recipe: str = "fast"
@@ -52,6 +55,7 @@ class FastTrainConfig:
     workers: int = 0
     max_seconds: float = 600.0
     fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"])
+    lyrics_manifest: str | None = None
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
@@ -190,12 +194,66 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     }
     if test_tracks:
         report["test"] = evaluate_head(head, x[n_fit:], signs[n_fit:], targets[n_fit:])
+    lyrics_head = fusion = None
+    if config.lyrics_manifest:
+        lyrics_head, fusion, report["lyrics"] = fit_lyrics_branch(
+            Path(config.lyrics_manifest), audio_head=head, config=config, student_dir=student_dir)
     student_state = load_file(str(student_dir / "student.safetensors"))
     save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
-    })
+        "lyrics_encoder": "all-MiniLM-L6-v2" if lyrics_head is not None else None,
+    }, lyrics=lyrics_head, fusion=fusion)
     return report
+
+
+def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
+    """all-MiniLM-L6-v2 embeddings (n, 384) of lyrics, cached by text hash."""
+    from moodnet.lyrics.embeddings import SentenceEncoder
+
+    folder = cache_dir / "minilm-v1"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{hashlib.blake2b(t.encode(), digest_size=12).hexdigest()}.npy"
+             for t in texts]
+    todo = [i for i, p in enumerate(paths) if not p.exists()]
+    if todo:
+        encoded = SentenceEncoder(device="cpu").encode([texts[i] for i in todo])
+        for i, row in zip(todo, encoded, strict=True):
+            np.save(paths[i], row)
+    return np.stack([np.load(p) for p in paths])
+
+
+def fit_lyrics_branch(
+    manifest: Path, *, audio_head: Any, config: FastTrainConfig, student_dir: Path,
+) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """The lyrics head and its fusion weights (see :class:`FastTrainConfig`)."""
+    from moodnet.data.manifest import read_manifest
+    from moodnet.lyrics import read_lyrics
+    from moodnet.lyrics.usable import lyrics_problem
+    from moodnet.training.fast import fit_fusion, fit_head, out_of_fold_logits, track_matrix
+
+    tracks, texts = [], []
+    for track in read_manifest(manifest):
+        text = track.lyrics_text or (read_lyrics(track.lyrics) if track.lyrics else None)
+        if track.audio and text and lyrics_problem(text) is None:
+            tracks.append(track)
+            texts.append(text)
+    if len(tracks) < 20:
+        raise DataError(f"{manifest}: {len(tracks)} tracks with usable lyrics are too few")
+    embeddings = lyrics_embeddings(texts, cache_dir=Path(str(config.cache_dir)))
+    signs = sign_targets(tracks)
+    groups = np.array([t.artist or t.id for t in tracks])
+    oof = out_of_fold_logits(embeddings, signs, groups=groups)
+    features, _ = track_features(tracks, cache_dir=Path(str(config.cache_dir)),
+                                 student_dir=student_dir, workers=config.workers,
+                                 max_seconds=config.max_seconds)
+    audio_logits = audio_head.logits(track_matrix(features))
+    weights, biases = fit_fusion(audio_logits, oof, signs)
+    lyrics_head, choices = fit_head(embeddings, signs, np.zeros((len(tracks), 2)), groups=groups)
+    report = {"n_tracks": len(tracks), "c": list(choices.c),
+              "inner_auc": list(choices.inner_auc), "fusion_weight": weights.tolist(),
+              "fusion_bias": biases.tolist()}
+    return lyrics_head, np.stack([weights, biases]).astype(np.float32), report
 
 
 def evaluate_head(
