@@ -20,7 +20,8 @@ python -m bench.teacher_cache "$W/mirex.jsonl" "$W/4q.jsonl" --cache "$W/patch_c
 python -m moodnet.training.distill "$W/patch_cache/teacher-v1" --out "$W/student" --epochs 20
 moodnet train default --set manifest="$W/4q.jsonl" --set cache_dir="$W/fastcache" \
     --set student_dir="$W/student" --set 'fit_splits=[train, validation, test]' \
-    --set model_id="$MODEL_ID" --out "$W/runs/default"
+    --set model_id="$MODEL_ID" --set lyrics_manifest="$W/mirex.jsonl" \
+    --set lexicons="$D/lexicons" --out "$W/runs/default"
 if [ "${1:-}" = "--install" ]; then
     cp "$W/student/student.safetensors" "$W/student/student.json" src/moodnet/assets/student/
     cp "$W/runs/default/checkpoint.json" "$W/runs/default/model.safetensors" \

@@ -177,3 +177,39 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+# Russell's (1980) 28 affect words -> approximate angle in degrees on his circumplex,
+# counter-clockwise from
+# the positive valence axis.
+RUSSELL_1980_ANGLES: dict[str, float] = {
+    "happy": 8.0,
+    "delighted": 25.0,
+    "excited": 49.0,
+    "astonished": 70.0,
+    "aroused": 74.0,
+    "tense": 93.0,
+    "alarmed": 97.0,
+    "angry": 99.0,
+    "afraid": 116.0,
+    "annoyed": 123.0,
+    "distressed": 138.0,
+    "frustrated": 141.0,
+    "miserable": 189.0,
+    "sad": 208.0,
+    "gloomy": 209.0,
+    "depressed": 211.0,
+    "bored": 241.0,
+    "droopy": 257.0,
+    "tired": 268.0,
+    "sleepy": 272.0,
+    "calm": 316.0,
+    "relaxed": 318.0,
+    "satisfied": 320.0,
+    "at ease": 321.0,
+    "content": 323.0,
+    "serene": 329.0,
+    "glad": 345.0,
+    "pleased": 353.0,
+}
+"""Angles read off Russell (1980), rounded (``moodnet.predict.moods`` places the words)."""

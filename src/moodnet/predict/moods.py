@@ -13,45 +13,15 @@ angle; a point near the centre (neutral) still gets the words of its direction.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from moodnet.core import RUSSELL_1980_ANGLES
 from moodnet.errors import ParameterError
 
 RADIUS = 0.8
 """Distance of every mood word from the neutral centre, on the [-1, 1] VA scale."""
 
-# word -> approximate angle in degrees on Russell's (1980) circumplex, counter-clockwise from
-# the positive valence axis.
-RUSSELL_1980_ANGLES: dict[str, float] = {
-    "happy": 8.0,
-    "delighted": 25.0,
-    "excited": 49.0,
-    "astonished": 70.0,
-    "aroused": 74.0,
-    "tense": 93.0,
-    "alarmed": 97.0,
-    "angry": 99.0,
-    "afraid": 116.0,
-    "annoyed": 123.0,
-    "distressed": 138.0,
-    "frustrated": 141.0,
-    "miserable": 189.0,
-    "sad": 208.0,
-    "gloomy": 209.0,
-    "depressed": 211.0,
-    "bored": 241.0,
-    "droopy": 257.0,
-    "tired": 268.0,
-    "sleepy": 272.0,
-    "calm": 316.0,
-    "relaxed": 318.0,
-    "satisfied": 320.0,
-    "at ease": 321.0,
-    "content": 323.0,
-    "serene": 329.0,
-    "glad": 345.0,
-    "pleased": 353.0,
-}
 
 
 @dataclass(frozen=True)
@@ -63,13 +33,24 @@ class MoodWord:
     arousal: float
 
 
-def mood_words() -> list[MoodWord]:
-    """Russell's 28 affect words at their approximate places on the VA plane.
+def mood_words(placements: Mapping[str, Sequence[float]] | None = None) -> list[MoodWord]:
+    """Russell's 28 affect words on the VA plane.
+
+    Parameters
+    ----------
+    placements : word -> (valence, arousal) on the predictions' scale, as a checkpoint stores
+        them (the default model: each word's Warriner/NRC-VAD coordinates through the same
+        tag pipeline as the training targets); None: on Russell's circle of radius
+        :data:`RADIUS`
 
     Returns
     -------
     words : list of MoodWord, ordered by angle (counter-clockwise from "happy")
     """
+    if placements:
+        return [MoodWord(word, round(float(placements[word][0]), 4),
+                         round(float(placements[word][1]), 4))
+                for word in RUSSELL_1980_ANGLES if word in placements]
     return [
         MoodWord(
             word=word,
@@ -80,19 +61,23 @@ def mood_words() -> list[MoodWord]:
     ]
 
 
-def nearest_mood_words(valence: float, arousal: float, *, k: int = 3) -> list[str]:
+def nearest_mood_words(
+    valence: float, arousal: float, *, k: int = 3,
+    placements: Mapping[str, Sequence[float]] | None = None,
+) -> list[str]:
     """The ``k`` mood words closest (Euclidean) to a point of the VA plane, nearest first.
 
     Parameters
     ----------
     valence, arousal : float, on the [-1, 1] scale
     k : number of words, 1..28
+    placements : as in :func:`mood_words`
 
     Returns
     -------
     words : list of str, length ``k``
     """
-    words = mood_words()
+    words = mood_words(placements)
     if not 1 <= k <= len(words):
         raise ParameterError(f"k must be between 1 and {len(words)}, got {k}")
     if not (math.isfinite(valence) and math.isfinite(arousal)):

@@ -44,6 +44,8 @@ class FastTrainConfig:
     lyrics_manifest : tracks with audio and lyrics for the lyrics branch (all-MiniLM-L6-v2
         embeddings -> logistic head) and the weight lyrics get against audio per axis, fitted
         on out-of-fold lyrics logits with the audio logits as offset; None: audio only
+    lexicons : folder with the Warriner (and NRC-VAD) lexicons: Russell's mood words are then
+        placed on the plane through the same tag -> VA pipeline as the targets, and stored
     """
 
     recipe: str = "fast"
@@ -56,6 +58,7 @@ class FastTrainConfig:
     max_seconds: float = 600.0
     fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"])
     lyrics_manifest: str | None = None
+    lexicons: str | None = None
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
@@ -203,8 +206,25 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
         "lyrics_encoder": "all-MiniLM-L6-v2" if lyrics_head is not None else None,
+        "mood_words": mood_word_placements(Path(config.lexicons)) if config.lexicons else None,
     }, lyrics=lyrics_head, fusion=fusion)
     return report
+
+
+def mood_word_placements(lexicons: Path) -> dict[str, list[float]]:
+    """Russell's (1980) mood words -> their VA through the tag pipeline (words not found are
+    left out)."""
+    from moodnet.core import RUSSELL_1980_ANGLES
+    from moodnet.labels.lexicon import load_lexicons
+    from moodnet.labels.tags import tag_va
+
+    loaded = load_lexicons(lexicons)
+    out = {}
+    for word in RUSSELL_1980_ANGLES:
+        found = tag_va(word, lexicons=loaded)
+        if found.valence is not None and found.arousal is not None:
+            out[word] = [round(found.valence, 4), round(found.arousal, 4)]
+    return out
 
 
 def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
