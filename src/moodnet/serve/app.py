@@ -69,6 +69,7 @@ class PredictionOut(BaseModel):
     class_probs: dict[str, float]
     mood_words: list[str] = Field(description="3 nearest of Russell's (1980) 28 affect words")
     used_lyrics: bool
+    lyrics_note: str = Field("", description="why given lyrics were not used (else empty)")
     segments: list[SegmentOut]
     model_id: str = Field(description="the id of the model that made the prediction")
     analysed_s: float = Field(description="seconds of audio analysed, from the start")
