@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
         from moodnet.predict.plot import plot_predictions
 
         with _writing(args.plot):
-            written = plot_predictions(previous + new, path=args.plot)
+            written = plot_predictions(previous + new, path=args.plot,
+                                       placements=predictor.mood_word_placements)
         print(f"moodnet predict: plot written to {written}", file=sys.stderr)
     if failed:
         print(f"moodnet predict: {failed} file(s) failed, {len(new)} predicted", file=sys.stderr)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from moodnet.core import QUADRANTS, quadrant_caption
 from moodnet.io_utils import atomic_write
 from moodnet.predict.moods import label_levels, mood_words
+
+Placements = Mapping[str, Sequence[float]] | None
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -48,7 +50,7 @@ _LABEL_OFFSETS = tuple(
 
 def plot_predictions(
     predictions: Sequence[Prediction], *, path: str | Path, title: str | None = None,
-    dpi: int = 110,
+    dpi: int = 110, placements: Placements = None,
 ) -> Path:
     """Write the picture of :func:`build_figure` as a PNG (atomically, parents created).
 
@@ -58,15 +60,20 @@ def plot_predictions(
     path : where the PNG goes
     title : as in :func:`build_figure`
     dpi : resolution of the PNG
+    placements : where the model places the mood words (``Predictor.mood_word_placements``);
+        None: Russell's circle
 
     Returns
     -------
     path : Path of the written PNG
     """
-    return _save(build_figure(predictions, title=title), path=path, dpi=dpi)
+    figure = build_figure(predictions, title=title, placements=placements)
+    return _save(figure, path=path, dpi=dpi)
 
 
-def build_figure(predictions: Sequence[Prediction], *, title: str | None = None) -> Figure:
+def build_figure(
+    predictions: Sequence[Prediction], *, title: str | None = None, placements: Placements = None,
+) -> Figure:
     """The picture of one track over time, or of a folder of tracks.
 
     Parameters
@@ -85,11 +92,11 @@ def build_figure(predictions: Sequence[Prediction], *, title: str | None = None)
     if len(tracks) == 1:
         group = next(iter(tracks.values()))
         default = f"{Path(group[0].path).name}: valence and arousal over time{suffix}"
-        return _one_track_figure(group, title=title or default)
+        return _one_track_figure(group, title=title or default, placements=placements)
     default = f"{len(tracks)} tracks on the valence / arousal plane{suffix}"
     if len(tracks) <= SMALL_MULTIPLES_MAX:
-        return _small_multiples_figure(tracks, title=title or default)
-    return _listed_figure(tracks, title=title or default)
+        return _small_multiples_figure(tracks, title=title or default, placements=placements)
+    return _listed_figure(tracks, title=title or default, placements=placements)
 
 
 def plot_va_plane(
@@ -136,7 +143,9 @@ def plot_va_plane(
 # --- figures ----------------------------------------------------------------------------------
 
 
-def _one_track_figure(group: list[Prediction], *, title: str) -> Figure:
+def _one_track_figure(
+    group: list[Prediction], *, title: str, placements: Placements = None
+) -> Figure:
     figure = _new_figure((13.5, 5.8))
     grid = figure.add_gridspec(1, 2, width_ratios=(1.45, 1.0))
     timeline, plane = figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
@@ -145,7 +154,7 @@ def _one_track_figure(group: list[Prediction], *, title: str) -> Figure:
         _no_segments(timeline)
     else:
         _draw_over_time(timeline, timed, legend=True)
-    _draw_frame(plane)
+    _draw_frame(plane, placements=placements)
     _draw_track(plane, group, colour="C0", time_colours=True)
     if any(p.used_lyrics for p in group):
         _legend(plane)
@@ -156,13 +165,15 @@ def _one_track_figure(group: list[Prediction], *, title: str) -> Figure:
     return figure
 
 
-def _small_multiples_figure(tracks: dict[str, list[Prediction]], *, title: str) -> Figure:
+def _small_multiples_figure(
+    tracks: dict[str, list[Prediction]], *, title: str, placements: Placements = None
+) -> Figure:
     columns = 2 if len(tracks) <= 4 else 3
     rows = math.ceil(len(tracks) / columns)
     figure = _new_figure((7.2 + 3.6 * columns, max(7.4, 2.35 * rows + 1.0)))
     outer = figure.add_gridspec(1, 2, width_ratios=(7.2, 3.6 * columns))
     plane = figure.add_subplot(outer[0])
-    _draw_frame(plane)
+    _draw_frame(plane, placements=placements)
     labels = _draw_numbered(plane, tracks)
     panels = outer[1].subgridspec(rows, columns, hspace=0.75, wspace=0.3)
     for index, group in enumerate(tracks.values()):
@@ -180,14 +191,16 @@ def _small_multiples_figure(tracks: dict[str, list[Prediction]], *, title: str) 
     return figure
 
 
-def _listed_figure(tracks: dict[str, list[Prediction]], *, title: str) -> Figure:
+def _listed_figure(
+    tracks: dict[str, list[Prediction]], *, title: str, placements: Placements = None
+) -> Figure:
     shown = min(len(tracks), LIST_MAX)
     per_column = 41 if len(tracks) > shown else 40  # room for the "… and N more" line
     columns = math.ceil(shown / 40)
     figure = _new_figure((7.6 + 3.4 * columns, 8.0))
     grid = figure.add_gridspec(1, 2, width_ratios=(7.6, 3.4 * columns))
     plane, listing = figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
-    _draw_frame(plane)
+    _draw_frame(plane, placements=placements)
     labels = _draw_numbered(plane, tracks)
     listing.axis("off")
     lines = [f"{i + 1:>3}  {p.quadrant}  {p.valence:+.2f} {p.arousal:+.2f}  "
@@ -260,7 +273,7 @@ def _over_time_legend(figure: Figure) -> None:
     figure.legend(handles=handles, loc="upper right", ncol=2, fontsize=9, frameon=False)
 
 
-def _draw_frame(axes: Axes) -> None:
+def _draw_frame(axes: Axes, *, placements: Placements = None) -> None:
     from matplotlib.patches import Circle
 
     axes.set_xlim(-1.3, 1.3)
@@ -279,7 +292,7 @@ def _draw_frame(axes: Axes) -> None:
         axes.text(x, y, quadrant_caption(quadrant), ha="center", va="bottom", fontsize=8,
                   color="0.45")
     levels = label_levels()
-    for word in mood_words():
+    for word in mood_words(placements):
         axes.plot(word.valence, word.arousal, marker=".", color="0.78", markersize=3)
         scale = 1.06 + 0.13 * levels[word.word]
         axes.text(

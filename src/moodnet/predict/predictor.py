@@ -166,6 +166,12 @@ class Predictor:
         return cls(load_checkpoint(folder, device=device, bf16=bf16), source=folder)
 
     @property
+    def mood_word_placements(self) -> dict[str, list[float]] | None:
+        """Where the model places Russell's mood words on its VA scale (None: on Russell's
+        circle, :func:`moodnet.predict.moods.mood_words`)."""
+        return self._fast.meta.get("mood_words") if self._fast is not None else None
+
+    @property
     def model_id(self) -> str:
         """The id written beside every prediction: the checkpoint's ``model_id``, or
         ``<architecture>:<run folder name>`` for checkpoints that have none."""

@@ -183,13 +183,14 @@ def _add_routes(app: FastAPI) -> None:
         return {"status": "ok", "version": __version__, "model": model}
 
     @app.get("/moods", response_model=list[MoodWordOut])
-    def moods() -> list[dict[str, Any]]:
-        """Russell's (1980) 28 affect words at their (approximate) places on the VA plane."""
+    def moods(request: Request) -> list[dict[str, Any]]:
+        """Russell's (1980) 28 affect words on the VA plane, where the model places them."""
         from moodnet.predict.moods import label_levels, mood_words
 
         levels = label_levels()
+        placements = request.app.state.predictor.mood_word_placements
         return [{"word": m.word, "valence": m.valence, "arousal": m.arousal,
-                 "label_level": levels[m.word]} for m in mood_words()]
+                 "label_level": levels[m.word]} for m in mood_words(placements)]
 
     errors: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorOut} for status in (413, 415, 422, 504)
@@ -219,6 +220,28 @@ def _add_routes(app: FastAPI) -> None:
             )
             return await _run_with_timeout(job, request.app.state.limiter,
                                            request.app.state.timeout_s)
+
+    _lyrics_routes(app, errors)
+
+
+def _lyrics_routes(app: FastAPI, errors: dict[int | str, dict[str, Any]]) -> None:
+    @app.post("/predict/lyrics", response_model=PredictionOut, responses=errors)
+    async def predict_lyrics(
+        request: Request,
+        lyrics: Annotated[str, Form(description="the song's lyrics, plain text")],
+    ) -> dict[str, Any]:
+        """Predict the mood of a song from its lyrics alone."""
+        predictor: Predictor = request.app.state.predictor
+        _check_request("", lyrics, None)
+
+        def job() -> dict[str, Any]:
+            try:
+                return predictor.predict_lyrics(lyrics, name="<lyrics>").to_dict()
+            except LyricsError as exc:
+                raise ApiError(422, "lyrics not usable", exc.problem) from None
+
+        return await _run_with_timeout(job, request.app.state.limiter,
+                                       request.app.state.timeout_s)
 
 
 def _index_page() -> str:
