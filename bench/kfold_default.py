@@ -51,9 +51,9 @@ METRICS = ("auc_valence", "auc_arousal", "quadrant_accuracy")
 def out_of_fold(x: np.ndarray | list, signs: np.ndarray, targets: np.ndarray, groups: np.ndarray,
                 folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Out-of-fold logits, calibrated VA and uncalibrated VA (scale 1) of the linear head."""
-    logits = np.zeros((len(x), 2))
-    va = np.zeros((len(x), 2))
-    raw = np.zeros((len(x), 2))
+    logits = np.zeros((len(signs), 2))
+    va = np.zeros((len(signs), 2))
+    raw = np.zeros((len(signs), 2))
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
         xf = x[fold] if isinstance(x, list) else x  # per-fold features (fold students)
@@ -201,10 +201,14 @@ def main() -> int:
         results["musicnn head (previous shipped recipe)"] = (old_va[:, 0], old_va[:, 1])
 
     default_key = next(iter(results))
+    channels = " ".join(map(str, args.channels))
+    teacher_options = (f" --teacher TEACHER --channels {channels} --epochs {args.epochs}"
+                       if args.teacher else "")
     lines = [
         f"# The default recipe out of fold on all {len(tracks)} 4Q dev clips\n",
         f"Command: `python -m bench.kfold_default --4q {args.fourq} --mirex {args.mirex} "
         f"--cache CACHE --student {args.student}"
+        f"{teacher_options}"
         f"{' --musicnn-cache MCACHE' if args.musicnn_cache else ''} --out {args.out}` "
         f"(commit {_git_commit()}; 5 artist-disjoint folds, seed 0; "
         f"{(time.perf_counter() - started) / 60:.1f} min on 2 cores).\n",

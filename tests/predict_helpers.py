@@ -21,6 +21,25 @@ MADE_UP_LYRICS = (
 )
 CLASS_NAMES = ("Q1", "Q2", "Q3", "Q4")
 
+# Lyrics written for the project: clearly positive, clearly negative, and not English.
+HAPPY_LYRICS = """\
+The sun is up and we are dancing in the street tonight
+I love the way you smile at me, my heart is full of joy
+We laugh and sing together, every day is a gift
+Sweet summer love, you make me happy, you make me shine
+"""
+SAD_LYRICS = """\
+I am alone in the cold and dark, my heart is broken
+The tears will never stop, I cry for you every night
+There is only pain and sorrow, I want to die tonight
+Misery and grief, the grave is waiting, all my hope is gone
+"""
+FRENCH_LYRICS = """\
+Je marche seul dans la ville, la pluie tombe sur les toits gris
+Les souvenirs de notre histoire reviennent chaque soir, mon amour perdu
+Le vent emporte les feuilles mortes et nos promesses oubliees depuis longtemps
+"""
+
 
 def build_tiny_checkpoint(
     run_dir: Path, *, clip_seconds: float = 3.0, task: str = "multitask", seed: int = 0,

@@ -20,10 +20,11 @@ from moodnet.audio.patch_descriptors import (
     patch_descriptor_names,
 )
 from moodnet.core import quadrant_of
-from moodnet.errors import CheckpointError, DataError
+from moodnet.errors import CheckpointError, DataError, LyricsError
 from moodnet.models.fast_head import LinearHead, StudentWeights, quadrant_probabilities
 from moodnet.models.fast_model import FastModel, save_fast_checkpoint
 from moodnet.training.fast import concordance, fit_head
+from predict_helpers import FRENCH_LYRICS, HAPPY_LYRICS, SAD_LYRICS
 
 SR = PATCH_SAMPLE_RATE
 
@@ -228,3 +229,40 @@ def test_the_default_model_predicts_without_torch(clips):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[0] == "False" and out[1] in ("Q1", "Q2", "Q3", "Q4")
+
+
+
+def test_lyrics_move_valence_the_way_they_mean(shipped, clips):
+    """Same audio: clearly positive lyrics give valence >= 0.1 higher than clearly negative
+    ones (the margin the lyrics issue asks for)."""
+    happy = shipped.predict(clips["calm"], lyrics=HAPPY_LYRICS)
+    sad = shipped.predict(clips["calm"], lyrics=SAD_LYRICS)
+    assert happy.used_lyrics and sad.used_lyrics
+    assert happy.valence - sad.valence >= 0.1
+
+
+def test_without_usable_lyrics_the_answer_is_the_audio_answer(shipped, clips):
+    audio = shipped.predict(clips["loud"])
+    for lyrics in (None, "", "la la", FRENCH_LYRICS):
+        result = shipped.predict(clips["loud"], lyrics=lyrics)
+        assert (result.valence, result.arousal) == (audio.valence, audio.arousal)
+        assert not result.used_lyrics
+    assert "English" in shipped.predict(clips["loud"], lyrics=FRENCH_LYRICS).lyrics_note
+
+
+def test_lyrics_only_prediction(shipped, tmp_path):
+    happy = shipped.predict_lyrics(HAPPY_LYRICS)
+    sad = shipped.predict_lyrics(SAD_LYRICS)
+    assert happy.used_lyrics and happy.segments == () and happy.analysed_s == 0
+    assert happy.valence > sad.valence
+    with pytest.raises(LyricsError, match="English"):
+        shipped.predict_lyrics(FRENCH_LYRICS)
+    (tmp_path / "happy.txt").write_text(HAPPY_LYRICS)
+    (tmp_path / "sad.lrc").write_text("[ar:moodnet]\n" + "".join(
+        f"[00:{i:02d}.00]{line}\n" for i, line in enumerate(SAD_LYRICS.splitlines())))
+    out = subprocess.run(
+        [sys.executable, "-m", "moodnet", "predict", "--lyrics-only", str(tmp_path),
+         "--format", "json"], capture_output=True, text=True, check=True).stdout
+    rows = {Path(r["path"]).name: r for r in json.loads(out)}
+    assert set(rows) == {"happy.txt", "sad.lrc"}
+    assert rows["happy.txt"]["valence"] > rows["sad.lrc"]["valence"]

@@ -17,7 +17,10 @@ import pytest
 from moodnet.errors import ParameterError
 from moodnet.serve.app import create_app
 from predict_helpers import (
+    FRENCH_LYRICS,
+    HAPPY_LYRICS,
     MADE_UP_LYRICS,
+    SAD_LYRICS,
     LiveServer,
     build_tiny_checkpoint,
     write_corrupt,
@@ -245,3 +248,23 @@ def test_error_bodies_name_no_server_path(client: httpx.Client, files: dict[str,
     assert response.status_code == 422 and "corrupt.mp3" in text
     assert "moodnet-upload-" not in text and tempfile.gettempdir() not in text
     assert str(files["run"].parent) not in client.get("/health").text
+
+
+def test_lyrics_change_the_answer_through_the_service(
+    client: httpx.Client, files: dict[str, Path]
+) -> None:
+    answers = [client.post("/predict", files=_upload(files["song"]), data={"lyrics": text})
+               for text in (HAPPY_LYRICS, SAD_LYRICS)]
+    assert all(a.status_code == 200 for a in answers), answers[0].text
+    happy, sad = (a.json() for a in answers)
+    assert happy["used_lyrics"] and sad["used_lyrics"]
+    assert happy["valence"] - sad["valence"] >= 0.1
+
+
+def test_text_only_request(client: httpx.Client) -> None:
+    response = client.post("/predict/lyrics", data={"lyrics": HAPPY_LYRICS})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["used_lyrics"] is True and body["path"] == "<lyrics>" and body["segments"] == []
+    refused = _assert_error(client.post("/predict/lyrics", data={"lyrics": FRENCH_LYRICS}), 422)
+    assert "English" in str(refused["detail"])
