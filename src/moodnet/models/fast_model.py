@@ -70,7 +70,8 @@ class FastModel:
     lyrics: LinearHead | None = None
     fusion: np.ndarray | None = None
     """[shape=(2, 2)]: per axis (columns valence, arousal) the weight of the lyrics logit
-    (row 0) and the bias added with it (row 1)."""
+    (row 0) and the bias added with it (row 1), which centres the offset on the average
+    training lyrics."""
 
     def lyrics_offset(self, embedding: np.ndarray) -> np.ndarray:
         """What a lyrics embedding [shape=(384,)] adds to every patch's logits: (2,)."""
