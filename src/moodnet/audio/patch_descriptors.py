@@ -142,7 +142,7 @@ def analyse_patches(y: np.ndarray) -> PatchAnalysis:
         raise ParameterError(f"expected a 1-D signal of >= {_N_FFT} samples, got {y.shape}")
     power = _power(y, n_fft=_N_FFT, hop=PATCH_HOP)  # (T, 257)
     mel = power @ _mel_basis().T  # (T, 96)
-    mel_db = _db(mel)
+    frames = _FrameFeatures.of(power, _db(mel))
     chroma = _chroma(y)  # (T_c, 12)
     bounds = patch_bounds(power.shape[0])
     chroma_scale = PATCH_HOP / _CHROMA_HOP
@@ -150,7 +150,7 @@ def analyse_patches(y: np.ndarray) -> PatchAnalysis:
     for start, stop in bounds:
         c0 = int(start * chroma_scale)
         c1 = max(int(np.ceil(stop * chroma_scale)), c0 + 1)
-        rows.append(_describe(power[start:stop], mel_db[start:stop], chroma[c0:c1]))
+        rows.append(np.concatenate([frames.describe(start, stop), _tonal(chroma[c0:c1])]))
     return PatchAnalysis(np.stack(rows).astype(np.float32), mel, bounds)
 
 
@@ -162,19 +162,44 @@ def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
-def _describe(power: np.ndarray, mel_db: np.ndarray, chroma: np.ndarray) -> np.ndarray:
-    bands = mel_db.reshape(mel_db.shape[0], _N_BANDS, -1).mean(axis=2)  # (t, 32)
-    flux = np.abs(np.diff(bands, axis=0)).mean(axis=0) if bands.shape[0] > 1 else bands[0] * 0
-    mfcc = scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC]
-    onset = np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1) if bands.shape[0] > 1 else (
-        np.zeros(1)
-    )
-    level = bands.mean(axis=1)
-    return np.concatenate([
-        bands.mean(axis=0), bands.std(axis=0), flux, mfcc.std(axis=0),
-        [onset.mean(), onset.std(), onset.max(), level.std()],
-        _pulse(onset), _spectral_shape(power), _tonal(chroma),
-    ])
+@dataclass(frozen=True)
+class _FrameFeatures:
+    """Frame-level quantities computed once per track; patches take statistics of slices."""
+
+    bands: np.ndarray  # (T, 32) dB
+    mfcc: np.ndarray  # (T, 19)
+    flux: np.ndarray  # (T - 1, 32) |change| of the bands
+    onset: np.ndarray  # (T - 1,) mean positive change of the 96 dB bands
+    centroid: np.ndarray  # (T,) kHz
+    rolloff: np.ndarray  # (T,) kHz
+    flatness: np.ndarray  # (T,)
+
+    @classmethod
+    def of(cls, power: np.ndarray, mel_db: np.ndarray) -> _FrameFeatures:
+        bands = mel_db.reshape(mel_db.shape[0], _N_BANDS, -1).mean(axis=2)
+        return cls(
+            bands=bands,
+            mfcc=scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC],
+            flux=np.abs(np.diff(bands, axis=0)),
+            onset=np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1),
+            **_spectral_shape(power),
+        )
+
+    def describe(self, start: int, stop: int) -> np.ndarray:
+        """The descriptors (without the tonal ones) of frames [start, stop)."""
+        bands = self.bands[start:stop]
+        if stop - start > 1:
+            flux = self.flux[start : stop - 1].mean(axis=0)
+            onset = self.onset[start : stop - 1]
+        else:
+            flux, onset = bands[0] * 0, np.zeros(1)
+        centroid = self.centroid[start:stop]
+        return np.concatenate([
+            bands.mean(axis=0), bands.std(axis=0), flux, self.mfcc[start:stop].std(axis=0),
+            [onset.mean(), onset.std(), onset.max(), bands.mean(axis=1).std()], _pulse(onset),
+            [centroid.mean(), centroid.std(), self.rolloff[start:stop].mean(),
+             self.flatness[start:stop].mean()],
+        ])
 
 
 def _pulse(onset: np.ndarray) -> np.ndarray:
@@ -192,33 +217,45 @@ def _pulse(onset: np.ndarray) -> np.ndarray:
     return out
 
 
-def _spectral_shape(power: np.ndarray) -> np.ndarray:
+def _spectral_shape(power: np.ndarray) -> dict[str, np.ndarray]:
+    """Per frame: spectral centroid and 85 % roll-off (kHz) and flatness."""
     freqs = np.fft.rfftfreq(_N_FFT, d=1.0 / PATCH_SAMPLE_RATE) / 1000.0  # kHz
     magnitude = np.sqrt(power)
     total = np.maximum(magnitude.sum(axis=1), 1e-10)
-    centroid = (magnitude @ freqs) / total
     cumulative = np.cumsum(magnitude, axis=1)
-    rolloff = freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)]
     floored = np.maximum(power, 1e-10)
-    flatness = np.exp(np.log(floored).mean(axis=1)) / floored.mean(axis=1)
-    return np.array([centroid.mean(), centroid.std(), rolloff.mean(), flatness.mean()])
+    return {
+        "centroid": (magnitude @ freqs) / total,
+        "rolloff": freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)],
+        "flatness": np.exp(np.log(floored).mean(axis=1)) / floored.mean(axis=1),
+    }
 
 
 def _tonal(chroma: np.ndarray) -> np.ndarray:
     profile = chroma.mean(axis=0)
     profile = profile / max(float(profile.sum()), 1e-10)
-    major = np.array([_corr(np.roll(_MAJOR, k), profile) for k in range(12)])
-    minor = np.array([_corr(np.roll(_MINOR, k), profile) for k in range(12)])
+    major, minor = (_key_correlations(profile, keys) for keys in _key_profiles())
     relative = np.roll(profile, -int(np.argmax(major)))
     best_major, best_minor = float(major.max()), float(minor.max())
     return np.concatenate([relative, [best_major, best_minor, best_major - best_minor]])
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    denominator = float(np.sqrt((a @ a) * (b @ b)))
-    return float(a @ b) / denominator if denominator > 0 else 0.0
+def _key_correlations(profile: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Pearson correlation of a chroma profile with each row of centred, unit-norm ``keys``."""
+    centred = profile - profile.mean()
+    norm = float(np.sqrt(centred @ centred))
+    return keys @ centred / norm if norm > 0 else np.zeros(len(keys))
+
+
+@functools.lru_cache(maxsize=1)
+def _key_profiles() -> tuple[np.ndarray, np.ndarray]:
+    """The 12 rotations of the major and the minor profile, centred and unit-norm."""
+    out = []
+    for profile in (_MAJOR, _MINOR):
+        keys = np.stack([np.roll(profile, k) for k in range(12)])
+        keys = keys - keys.mean(axis=1, keepdims=True)
+        out.append(keys / np.linalg.norm(keys, axis=1, keepdims=True))
+    return out[0], out[1]
 
 
 def _power(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
