@@ -57,7 +57,7 @@ def make_long_tracks(clips: list[Path], folder: Path, *, count: int, seconds: in
         target = folder / f"long_{i:02d}.mp3"
         parts = [clips[(i * per_track + k) % len(clips)] for k in range(per_track)]
         listing = folder / f"long_{i:02d}.txt"
-        listing.write_text("".join(f"file '{p}'\n" for p in parts))
+        listing.write_text("".join(f"file '{p.resolve()}'\n" for p in parts))
         subprocess.run([ffmpeg, "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i",
                         str(listing), "-t", str(seconds), "-ac", "2", "-ar", "44100", "-b:a",
                         "128k", str(target)], check=True)
