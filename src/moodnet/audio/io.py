@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import stat
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -514,3 +515,23 @@ class _Window:
         if pts is None or self.base is None:
             raise ValueError("cannot seek: frames carry no timestamps")
         return round(float((pts - self.origin) * self.base) * self.rate)
+
+
+def silence_native_stderr() -> None:
+    """Send what C libraries write straight to file descriptor 2 to ``/dev/null``.
+
+    libmpg123 (under soundfile) prints lines such as ``part2_3_length (992) too large for
+    available bit count`` for damaged frames that it then decodes fine; moodnet reports real
+    problems itself, one line per file. ``sys.stderr`` is rebound to a copy of the original
+    descriptor, so Python's own messages (errors, progress bars) still reach the terminal.
+    For processes moodnet owns: the command line and its worker processes.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # no real descriptor 2 (embedded interpreter): leave it
+        return
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(saved, "w", buffering=1, encoding="utf-8", errors="backslashreplace")

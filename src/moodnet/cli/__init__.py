@@ -127,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if argv is None:  # the console command (not a call from Python): no decoder chatter
+        from moodnet.audio.io import silence_native_stderr
+
+        silence_native_stderr()
     try:
         with _torch_threads_kept():
             return int(args.func(args) or 0)

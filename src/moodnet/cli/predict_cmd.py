@@ -159,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
             written = plot_predictions(previous + new, path=args.plot,
                                        placements=predictor.mood_word_placements)
         print(f"moodnet predict: plot written to {written}", file=sys.stderr)
+    if args.output is not None:
+        print(f"moodnet predict: wrote {len(new)} row(s) to {args.output}", file=sys.stderr)
     if failed:
         print(f"moodnet predict: {failed} file(s) failed, {len(new)} predicted", file=sys.stderr)
     return 1 if failed else 0

@@ -648,7 +648,10 @@ def _ignore_sigint() -> None:
 
 
 def _start_model_worker(source: str, device: str, bf16: bool) -> None:
+    from moodnet.audio.io import silence_native_stderr
+
     _ignore_sigint()
+    silence_native_stderr()  # failures come back as values; decoder chatter is dropped
     try:
         predictor = Predictor.load(source, device=device, bf16=bf16)
         if predictor._fast is None:
