@@ -35,7 +35,8 @@ def main() -> int:
         f"Command: `python -m bench.pmemo_over_time --pmemo {args.pmemo} --out {args.out}`; "
         f"model `{predictor.model_id}`; {SEGMENT_S:g} s segments; annotations (0-1, 2 Hz) "
         "averaged per segment; Pearson r per clip (audio only).\n",
-        "| clip | segments | r valence | r arousal | annotation range V / A | prediction range V / A |",
+        "| clip | segments | r valence | r arousal | annotation range V / A "
+        "| prediction range V / A |",
         "|---|---|---|---|---|---|",
     ]
     for meta_path in sorted(args.pmemo.glob("[0-9]*.json")):

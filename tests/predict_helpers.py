@@ -148,3 +148,18 @@ def submit_song(page: object, audio: Path, *, lyrics: str = "", segments: str = 
     page.fill("#lyrics", lyrics)  # type: ignore[attr-defined]
     page.fill("#segments", segments)  # type: ignore[attr-defined]
     page.click("#submit")  # type: ignore[attr-defined]
+
+def calm(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Soft sustained major chords, slow swells, little noise."""
+    t = np.arange(int(seconds * 16000)) / 16000
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
+    swell = 0.6 + 0.4 * np.sin(2 * np.pi * 0.25 * t)
+    return (0.05 * chord * swell + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def loud(seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """Fast bursts of broadband noise on a distorted low riff (8 hits a second)."""
+    t = np.arange(int(seconds * 16000)) / 16000
+    hits = (np.mod(t, 0.125) < 0.04).astype(np.float32)
+    riff = np.tanh(6 * np.sin(2 * np.pi * 82.4 * t))
+    return (0.6 * hits * rng.standard_normal(t.size) + 0.3 * riff).astype(np.float32)

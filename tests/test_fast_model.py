@@ -24,25 +24,10 @@ from moodnet.errors import CheckpointError, DataError, LyricsError
 from moodnet.models.fast_head import LinearHead, StudentWeights, quadrant_probabilities
 from moodnet.models.fast_model import FastModel, save_fast_checkpoint
 from moodnet.training.fast import concordance, fit_head
-from predict_helpers import FRENCH_LYRICS, HAPPY_LYRICS, SAD_LYRICS
+from predict_helpers import FRENCH_LYRICS, HAPPY_LYRICS, SAD_LYRICS, calm, loud
 
 SR = PATCH_SAMPLE_RATE
 
-
-def calm(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Soft sustained major chords, slow swells, little noise."""
-    t = np.arange(int(seconds * SR)) / SR
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6))
-    swell = 0.6 + 0.4 * np.sin(2 * np.pi * 0.25 * t)
-    return (0.05 * chord * swell + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
-
-
-def loud(seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Fast bursts of broadband noise on a distorted low riff (8 hits a second)."""
-    t = np.arange(int(seconds * SR)) / SR
-    hits = (np.mod(t, 0.125) < 0.04).astype(np.float32)
-    riff = np.tanh(6 * np.sin(2 * np.pi * 82.4 * t))
-    return (0.6 * hits * rng.standard_normal(t.size) + 0.3 * riff).astype(np.float32)
 
 
 def write(path: Path, y: np.ndarray) -> Path:

@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
 
 from moodnet.errors import ParameterError
 from moodnet.serve.app import create_app
@@ -23,6 +25,7 @@ from predict_helpers import (
     SAD_LYRICS,
     LiveServer,
     build_tiny_checkpoint,
+    calm,
     write_corrupt,
     write_tone,
 )
@@ -250,10 +253,23 @@ def test_error_bodies_name_no_server_path(client: httpx.Client, files: dict[str,
     assert str(files["run"].parent) not in client.get("/health").text
 
 
+@pytest.fixture(scope="module")
+def default_client(files: dict[str, Path]) -> Iterator[httpx.Client]:
+    """A live service over the shipped default model."""
+    with LiveServer(create_app(device="cpu")) as live, httpx.Client(
+        base_url=live.url, timeout=60
+    ) as http:
+        yield http
+
+
 def test_lyrics_change_the_answer_through_the_service(
-    client: httpx.Client, files: dict[str, Path]
+    default_client: httpx.Client, files: dict[str, Path]
 ) -> None:
-    answers = [client.post("/predict", files=_upload(files["song"]), data={"lyrics": text})
+    """The margin of test_fast_model's Predictor test, through the service (same calm clip)."""
+    client = default_client
+    song = files["song"].with_name("calm.wav")
+    sf.write(song, calm(12.0, np.random.default_rng(3)), 16000)
+    answers = [client.post("/predict", files=_upload(song), data={"lyrics": text})
                for text in (HAPPY_LYRICS, SAD_LYRICS)]
     assert all(a.status_code == 200 for a in answers), answers[0].text
     happy, sad = (a.json() for a in answers)
@@ -261,7 +277,8 @@ def test_lyrics_change_the_answer_through_the_service(
     assert happy["valence"] - sad["valence"] >= 0.1
 
 
-def test_text_only_request(client: httpx.Client) -> None:
+def test_text_only_request(default_client: httpx.Client) -> None:
+    client = default_client
     response = client.post("/predict/lyrics", data={"lyrics": HAPPY_LYRICS})
     assert response.status_code == 200, response.text
     body = response.json()
