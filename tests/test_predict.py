@@ -464,6 +464,6 @@ def test_cli_demo(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_segment_spans_cover_the_track_without_slivers(
     duration: float, segment: float, expected: list[tuple[float, float]]
 ) -> None:
-    from moodnet.predict.predictor import _segment_spans
+    from moodnet.predict.fast_predict import segment_spans
 
-    assert _segment_spans(duration, segment) == expected
+    assert segment_spans(duration, segment) == expected

@@ -30,6 +30,7 @@ from moodnet.errors import (
     MoodnetError,
     ParameterError,
 )
+from moodnet.predict.fast_predict import segment_spans
 from moodnet.predict.moods import nearest_mood_words
 from moodnet.predict.results import Prediction, PredictionFailure, Segment
 
@@ -53,7 +54,6 @@ _Result = TypeVar("_Result")
 _WORKER_STATE: dict[str, Any] = {}
 """The predictor of a model worker process (set by its initializer; empty elsewhere)."""
 _LAST_WINDOW_MIN_SHARE = 0.25
-_MIN_LAST_SEGMENT_S = 1.0
 _EMBEDDING_CACHE = 256
 
 
@@ -569,7 +569,7 @@ def _window_plans(
     """Window starts (frames) for the whole track; segment spans (s) and their windows."""
     n_frames = features.mel.shape[1]
     whole = _tile_windows(0, n_frames, window_frames, n_frames)
-    spans = _segment_spans(features.duration_s, segments) if segments is not None else []
+    spans = segment_spans(features.duration_s, segments) if segments is not None else []
     plans = []
     for a_s, b_s in spans:
         a = min(round(a_s * frames_per_s), n_frames - 1)
@@ -578,14 +578,6 @@ def _window_plans(
     return whole, spans, plans
 
 
-def _segment_spans(duration_s: float, segment_s: float) -> list[tuple[float, float]]:
-    """(start, end) seconds of consecutive ``segment_s`` stretches covering the track; a last
-    stretch shorter than a second joins the one before it."""
-    count = max(1, math.ceil(duration_s / segment_s - 1e-6))
-    if count > 1 and duration_s - (count - 1) * segment_s < _MIN_LAST_SEGMENT_S:
-        count -= 1
-    ends = [min((k + 1) * segment_s, duration_s) for k in range(count - 1)] + [duration_s]
-    return [(round(float(k * segment_s), 3), round(float(end), 3)) for k, end in enumerate(ends)]
 
 
 def _segment_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
