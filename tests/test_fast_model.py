@@ -251,3 +251,26 @@ def test_lyrics_only_prediction(shipped, tmp_path):
     rows = {Path(r["path"]).name: r for r in json.loads(out)}
     assert set(rows) == {"happy.txt", "sad.lrc"}
     assert rows["happy.txt"]["valence"] > rows["sad.lrc"]["valence"]
+
+
+def test_a_str_naming_a_lyrics_file_is_warned_about(shipped, clips, tmp_path):
+    from moodnet.errors import LyricsWarning
+
+    path = tmp_path / "song.txt"
+    path.write_text(HAPPY_LYRICS)
+    with pytest.warns(LyricsWarning, match="pathlib.Path"):
+        as_text = shipped.predict(clips["calm"], lyrics=str(path))
+    from_file = shipped.predict(clips["calm"], lyrics=path)
+    assert from_file.valence == shipped.predict(clips["calm"], lyrics=HAPPY_LYRICS).valence
+    assert as_text.valence != from_file.valence
+
+
+def test_cli_when_every_file_fails(tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(np.random.default_rng(0).bytes(5000))
+    run = subprocess.run([sys.executable, "-m", "moodnet", "predict", str(bad)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stdout == ""  # no table header without rows
+    assert "bad.mp3" in run.stderr and "possibly a pipe" not in run.stderr
+    assert "part2_3_length" not in run.stderr

@@ -52,5 +52,9 @@ class TagError(FileProblem):
     """An audio file's metadata cannot be read or written (``moodnet tag``); it is unchanged."""
 
 
+class LyricsWarning(UserWarning):
+    """Lyrics were taken in a way the caller may not have meant (a ``str`` naming a file)."""
+
+
 class AudioWarning(UserWarning):
     """An audio file was accepted after a repair (e.g. float samples scaled back into [-1, 1])."""

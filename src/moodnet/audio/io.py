@@ -252,6 +252,9 @@ def _backends_for(path: Path, *, seeking: bool = False) -> tuple[str, ...]:
 
 def _describe(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
+    # libsndfile says this of any file it cannot open, also of regular files it cannot read
+    text = text.replace("File does not exist or is not a regular file (possibly a pipe?).",
+                        "not a format it reads")
     return text.splitlines()[0][:200]
 
 

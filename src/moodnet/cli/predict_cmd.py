@@ -384,6 +384,7 @@ class _Writer:
     _stream: IO[str] | None = None
     _csv: Any = None
     _json: list[dict[str, Any]] = field(default_factory=list)
+    _header_written: bool = False
 
     def __enter__(self) -> _Writer:
         with _writing(self.output):
@@ -407,8 +408,6 @@ class _Writer:
                                        lineterminator="\n")
             if fresh:
                 self._csv.writeheader()
-        elif self.fmt == "table":
-            self._emit(self._table_header())
         self._stream.flush()
         return self
 
@@ -446,6 +445,9 @@ class _Writer:
         elif self.fmt == "jsonl":
             self._out().write(json.dumps(_json_record(prediction)) + "\n")
         else:
+            if not self._header_written:  # no header when every file failed
+                self._emit(self._table_header())
+                self._header_written = True
             self._emit(self._table_row(prediction))
         self._out().flush()
 

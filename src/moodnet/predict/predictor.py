@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from moodnet.errors import (
     AudioError,
     CheckpointError,
     LyricsError,
+    LyricsWarning,
     MoodnetError,
     ParameterError,
 )
@@ -313,6 +315,7 @@ class Predictor:
         from moodnet.lyrics import read_lyrics
         from moodnet.lyrics.usable import lyrics_problem
 
+        _warn_if_file_name(lyrics)
         text = read_lyrics(lyrics) if isinstance(lyrics, Path) else lyrics
         problem = lyrics_problem(text)
         if problem is not None:
@@ -455,6 +458,7 @@ class Predictor:
             return None
         from moodnet.lyrics import lyrics_tokens, read_lyrics
 
+        _warn_if_file_name(lyrics)
         text = read_lyrics(lyrics) if isinstance(lyrics, Path) else lyrics
         tokens = lyrics_tokens(text)
         if not tokens:
@@ -601,6 +605,17 @@ def _va_of(out: Any, checkpoint: Checkpoint) -> np.ndarray:
             "label scheme records no class centres"
         )
     return np.asarray(out.class_probs, dtype=np.float64) @ centres
+
+
+def _warn_if_file_name(lyrics: str | Path) -> None:
+    """``lyrics="song.txt"`` is read as the text "song.txt": say so (pass a ``Path``)."""
+    if isinstance(lyrics, str) and "\n" not in lyrics and (
+        lyrics.lower().endswith((".txt", ".lrc")) or Path(lyrics).is_file()
+    ):
+        warnings.warn(
+            f"lyrics={lyrics!r} is taken as the lyrics' text; to read the file, pass "
+            f"pathlib.Path({lyrics!r})", LyricsWarning, stacklevel=4,
+        )
 
 
 def _check_segments(segments: float | None) -> None:
