@@ -365,8 +365,10 @@ def test_interrupted_extract_stops_promptly_without_orphans(tmp_path: Path, how:
     while any(_alive(p) for p in workers) and time.monotonic() - start < 10:
         time.sleep(0.05)
     left = sorted(p for p in workers if _alive(p))
+    names = {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")[:150]
+             for p in left}
     for pid in left:  # do not leave them to the next test
         os.kill(pid, signal.SIGKILL)
-    assert not left, f"{how}: processes left behind: {left}"
+    assert not left, f"{how}: processes left behind: {names}"
     assert stopped < 10
     assert len(mtimes(FeatureCache(cache, EXTRACT_CONFIG))) < len(tracks)

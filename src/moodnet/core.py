@@ -15,6 +15,11 @@ Importing this module does no work and does not import torch.
 from __future__ import annotations
 
 import math
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -213,3 +218,29 @@ RUSSELL_1980_ANGLES: dict[str, float] = {
     "pleased": 353.0,
 }
 """Angles read off Russell (1980), rounded (``moodnet.predict.moods`` places the words)."""
+
+
+def exit_with_parent(parent: int, *, poll_s: float = 0.5) -> None:
+    """Make this (worker) process end when its parent ``parent`` (a pid) does, however it ends.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``PR_SET_PDEATHSIG``); a parent
+    that died before that was set (a worker still starting up), and other systems, are
+    caught by comparing ``os.getppid()`` with ``parent``: at once, then every ``poll_s``
+    seconds in a daemon thread.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before this worker got here
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+

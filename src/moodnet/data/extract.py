@@ -13,7 +13,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -204,7 +203,7 @@ def _run_pool(
 ) -> None:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))
     try:
         with _sigterm_as_exit():
             futures: dict[Future[tuple[str, str | None]], tuple[str, str]] = {
@@ -227,14 +226,13 @@ def _run_pool(
     pool.shutdown(wait=True)
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the main process (which stops them) and die with it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _worker_init(parent: int) -> None:
+    """Workers leave Ctrl-C to the main process ``parent`` (which stops them) and die with
+    it."""
+    from moodnet.core import exit_with_parent
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import threading
 import warnings
@@ -421,7 +422,7 @@ class Predictor:
             yield from _in_order(
                 _model_worker_job, [(path, text, segments) for path, text in jobs],
                 workers=workers, initializer=_start_model_worker,
-                initargs=(str(self.source), self._device, self._bf16),
+                initargs=(str(self.source), self._device, self._bf16, os.getpid()),
             )
 
     def _predict_or_fail(
@@ -654,10 +655,12 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_model_worker(source: str, device: str, bf16: bool) -> None:
+def _start_model_worker(source: str, device: str, bf16: bool, parent: int) -> None:
     from moodnet.audio.io import silence_native_stderr
+    from moodnet.core import exit_with_parent
 
     _ignore_sigint()
+    exit_with_parent(parent)
     silence_native_stderr()  # failures come back as values; decoder chatter is dropped
     try:
         predictor = Predictor.load(source, device=device, bf16=bf16)
