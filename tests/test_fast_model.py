@@ -274,3 +274,15 @@ def test_cli_when_every_file_fails(tmp_path):
     assert run.stdout == ""  # no table header without rows
     assert "bad.mp3" in run.stderr and "possibly a pipe" not in run.stderr
     assert "part2_3_length" not in run.stderr
+
+
+def test_lyrics_that_cannot_be_a_file_name(shipped):
+    """Found by bench/fuzz.py: one line of 210 combining characters made the file-name check
+    raise OSError (name too long); text with a NUL byte likewise."""
+    zalgo = "Ṱ̺̺̕o͞ ̷i̲̬͇̪͙n̝̗͕v̟̜̘̦͟o̶̙̰̠kè͚̮̺̪̹̱̤ ̖t̝͕̳̣̻̪͞h̼͓̲̦̳̘̲e͇̣̰̦̬͎" * 8
+    for text in (zalgo, "love\x00joy happy sunshine"):
+        try:
+            result = shipped.predict_lyrics(text)
+        except LyricsError:
+            continue
+        assert -1 <= result.valence <= 1

@@ -611,12 +611,19 @@ def _va_of(out: Any, checkpoint: Checkpoint) -> np.ndarray:
 def _warn_if_file_name(lyrics: str | Path) -> None:
     """``lyrics="song.txt"`` is read as the text "song.txt": say so (pass a ``Path``)."""
     if isinstance(lyrics, str) and "\n" not in lyrics and (
-        lyrics.lower().endswith((".txt", ".lrc")) or Path(lyrics).is_file()
+        lyrics.lower().endswith((".txt", ".lrc")) or _is_file(lyrics)
     ):
         warnings.warn(
             f"lyrics={lyrics!r} is taken as the lyrics' text; to read the file, pass "
             f"pathlib.Path({lyrics!r})", LyricsWarning, stacklevel=4,
         )
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # too long for a file name, NUL bytes: text, not a path
+        return False
 
 
 def _check_segments(segments: float | None) -> None:
