@@ -286,3 +286,24 @@ def test_lyrics_that_cannot_be_a_file_name(shipped):
         except LyricsError:
             continue
         assert -1 <= result.valence <= 1
+
+
+def test_distillation_writes_a_student_that_numpy_runs(tmp_path):
+    pytest.importorskip("torch")
+    from moodnet.models.student import StudentConfig
+    from moodnet.training.distill import DistillConfig, distill
+
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(6):  # made-up teacher targets for 6 tracks of 2 patches
+        path = tmp_path / f"t{i}.npz"
+        np.savez(path, mel=rng.random((400, 96)).astype(np.float16), starts=np.array([0, 93]),
+                 embeddings=rng.standard_normal((2, 200)).astype(np.float32))
+        files.append(path)
+    report = distill(files, out_dir=tmp_path / "student",
+                     config=DistillConfig(epochs=2, batch_size=4, bf16=False),
+                     student=StudentConfig(channels=(8, 8, 8)))
+    assert report["best_epoch"] in (1, 2) and len(report["validation_mse"]) == 2
+    weights = StudentWeights.load(tmp_path / "student" / "student.safetensors")
+    out = weights.embed(rng.random((3, 187, 96), dtype=np.float32))
+    assert out.shape == (3, 200) and np.isfinite(out).all()

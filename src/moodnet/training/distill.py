@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES
 from moodnet.errors import DataError
-from moodnet.io_utils import atomic_write_text
+from moodnet.io_utils import atomic_write, atomic_write_text
 from moodnet.models.student import Student, StudentConfig
 
 
@@ -135,8 +135,9 @@ def distill(
         "teacher_mean": mean.tolist(), "teacher_std": std.tolist(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in best_state.items()
-               if not k.endswith("num_batches_tracked")}, str(out_dir / "student.safetensors"))
+    payload = save({k: v.contiguous() for k, v in best_state.items()
+                    if not k.endswith("num_batches_tracked")})
+    atomic_write(out_dir / "student.safetensors", lambda handle: handle.write(payload))
     atomic_write_text(out_dir / "student.json", json.dumps(report, indent=1) + "\n")
     return report
 
