@@ -202,7 +202,7 @@ def test_model_id_follows_the_checkpoint(tmp_path: Path) -> None:
     other = Predictor.load(build_tiny_checkpoint(tmp_path / "b", seed=1), device="cpu")
     assert model_id(first) == model_id(again)
     assert model_id(first) != model_id(other)
-    assert model_id(first).startswith("a@") and "(moodnet " in model_id(first)
+    assert model_id(first).startswith(f"{first.model_id}@") and "(moodnet " in model_id(first)
 
 
 def test_missing_path_is_reported(music: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,8 +30,9 @@ _CHUNK = 1 << 20
 def model_id(predictor: Predictor) -> str:
     """The ``MOODNET_MODEL`` value of a loaded model: which model and version tagged a file.
 
-    ``<checkpoint folder name>@<sha256 of checkpoint.json and weights, 12 hex> (moodnet
-    <package version>)``, e.g. ``default@1a2b3c4d5e6f (moodnet 0.1.0)``. Two runs give the same
+    ``<the model's id>@<sha256 of checkpoint.json and weights, 12 hex> (moodnet
+    <package version>)``, e.g. ``moodnet-default-2@1a2b3c4d5e6f (moodnet 0.1.0)``; the id is
+    :attr:`moodnet.Predictor.model_id`, the one every prediction carries. Two runs give the same
     id exactly when the checkpoint files and the moodnet version are the same, which is what
     makes a rerun of ``moodnet tag`` skip files it already tagged.
 
@@ -46,7 +47,7 @@ def model_id(predictor: Predictor) -> str:
     from moodnet.version import __version__
 
     source = Path(predictor.source)
-    return f"{source.name}@{checkpoint_digest(source)} (moodnet {__version__})"
+    return f"{predictor.model_id}@{checkpoint_digest(source)} (moodnet {__version__})"
 
 
 def checkpoint_digest(run_dir: Path) -> str:
