@@ -473,3 +473,49 @@ def test_a_lyrics_only_table_needs_no_cache_and_gives_the_same_cells(
     assert not (tmp_path / "never_extracted").exists()
     assert alone == lyrics_cell(cache, ("audio", "lyrics"))
     assert alone["evaluations"]["test"]["regression"] is not None
+
+
+def test_training_killed_half_way_then_rerun_equals_an_uninterrupted_run(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """SIGKILL of ``moodnet train`` in the middle of its epochs leaves no half-written
+    checkpoint; the rerun into the same folder gives exactly the uninterrupted run's weights
+    (seeded, one thread)."""
+    import contextlib
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    manifest, cache = corpus
+    sets = ["--set", f"data.manifest={manifest}", "--set", f"data.cache_dir={cache}",
+            "--set", "max_epochs=150", "--set", "patience=150", "--set", "num_threads=1",
+            "--set", "progress=true"]
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "moodnet", "train", DEBUG, *sets, "--out", str(out)]
+
+    whole = tmp_path / "whole"
+    subprocess.run(command(whole), check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(command(killed), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    seen = b""
+    while process.poll() is None:  # the progress bar counts epochs on stderr
+        seen += os.read(process.stderr.fileno(), 256)
+        epochs = [int(n) for n in re.findall(rb"epochs:\s+\d+%\|[^|]*\|\s*(\d+)/150", seen)]
+        if epochs and max(epochs) >= 10:
+            break
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert epochs and 10 <= max(epochs) < 150, "the kill did not land among the epochs"
+    assert not (killed / CHECKPOINT_JSON).exists() and not (killed / WEIGHTS).exists()
+    subprocess.run(command(killed), check=True, capture_output=True)
+    from safetensors.numpy import load_file
+
+    ours, theirs = load_file(str(killed / WEIGHTS)), load_file(str(whole / WEIGHTS))
+    assert ours.keys() == theirs.keys()
+    assert all(np.array_equal(ours[k], theirs[k]) for k in ours)
