@@ -22,13 +22,11 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.fft
 
 from moodnet.audio.features import frame_signal, mel_filterbank
-from moodnet.audio.io import load_audio
 from moodnet.errors import ParameterError
 
 PATCH_SAMPLE_RATE = 16000
@@ -54,37 +52,8 @@ _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2
 _MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
-@dataclass(frozen=True)
-class TrackDescriptors:
-    """Patch descriptors of one track.
-
-    Attributes
-    ----------
-    path : the audio file, as given
-    rows : np.ndarray [shape=(n_patches, n_descriptors)], float32 (:func:`patch_descriptors`)
-    analysed_s : seconds of audio analysed (from the start of the track)
-    """
-
-    path: str
-    rows: np.ndarray
-    analysed_s: float
-
-
-def track_descriptors(path: str | Path, *, max_seconds: float = 600.0) -> TrackDescriptors:
-    """Decode a track (its first ``max_seconds``), normalise its level and describe its patches.
-
-    Raises
-    ------
-    AudioError
-        The file cannot be decoded or is empty, silent or shorter than 0.5 s.
-    """
-    y = load_audio(path, sr=PATCH_SAMPLE_RATE, duration=max_seconds)
-    rows = patch_descriptors(normalise_level(y))
-    return TrackDescriptors(str(path), rows, y.size / PATCH_SAMPLE_RATE)
-
-
 def patch_descriptor_names() -> list[str]:
-    """Names of the columns of :func:`patch_descriptors`' rows, in order."""
+    """Names of the columns of :func:`analyse_patches`' rows, in order."""
     names = [f"band{b}_{stat}" for stat in ("mean", "std", "flux") for b in range(_N_BANDS)]
     names += [f"mfcc{i}_std" for i in range(1, _N_MFCC)]
     names += ["onset_mean", "onset_std", "onset_max", "level_std"]
@@ -101,22 +70,6 @@ def normalise_level(y: np.ndarray) -> np.ndarray:
     if rms <= 0.0:
         return y
     return y * np.float32(10.0 ** (TARGET_RMS_DB / 20.0) / rms)
-
-
-def patch_descriptors(y: np.ndarray) -> np.ndarray:
-    """Descriptors of each non-overlapping 3 s patch of a 16 kHz mono signal.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)], float audio at 16 kHz (level-normalised by the caller,
-        see :func:`normalise_level`)
-
-    Returns
-    -------
-    rows : np.ndarray [shape=(n_patches, len(patch_descriptor_names()))], float32;
-        patches as :func:`patch_bounds`; a signal shorter than one patch gives one row
-    """
-    return analyse_patches(y).rows
 
 
 @dataclass(frozen=True)
@@ -156,7 +109,7 @@ def analyse_patches(y: np.ndarray) -> PatchAnalysis:
 
 def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
     """Frame ranges of the patches of an ``n_frames``-long spectrogram (see
-    :func:`patch_descriptors`)."""
+    :func:`analyse_patches`)."""
     n_patches = max(1, round(n_frames / PATCH_FRAMES))
     edges = [min(i * PATCH_FRAMES, n_frames) for i in range(n_patches)] + [n_frames]
     return list(itertools.pairwise(edges))
