@@ -26,7 +26,7 @@ import numpy as np
 from moodnet.core import QUADRANTS
 from moodnet.errors import CheckpointError
 
-_POSITIVE = {"Q1": (1, 1), "Q2": (0, 1), "Q3": (0, 0), "Q4": (1, 0)}
+POSITIVE_AXES = {"Q1": (1, 1), "Q2": (0, 1), "Q3": (0, 0), "Q4": (1, 0)}
 """Quadrant -> (valence > 0, arousal > 0), the rule of :func:`moodnet.core.quadrant_of`."""
 
 
@@ -148,6 +148,7 @@ def quadrant_probabilities(logits: np.ndarray) -> dict[str, float]:
     positive = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
     out = {}
     for name in QUADRANTS:
-        p_v, p_a = (p if sign else 1 - p for p, sign in zip(positive, _POSITIVE[name], strict=True))
+        signs = POSITIVE_AXES[name]
+        p_v, p_a = (p if sign else 1 - p for p, sign in zip(positive, signs, strict=True))
         out[name] = float(p_v * p_a)
     return out

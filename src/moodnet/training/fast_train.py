@@ -21,6 +21,7 @@ import numpy as np
 
 from moodnet.core import QUADRANTS
 from moodnet.errors import ConfigError, DataError
+from moodnet.models.fast_head import POSITIVE_AXES
 from moodnet.track import Track
 from moodnet.version import __version__
 
@@ -83,7 +84,7 @@ def sign_targets(tracks: list[Track]) -> np.ndarray:
     out = np.zeros((len(tracks), 2), dtype=int)
     for i, track in enumerate(tracks):
         if isinstance(track.label, str) and track.label in QUADRANTS:
-            out[i] = {"Q1": (1, 1), "Q2": (0, 1), "Q3": (0, 0), "Q4": (1, 0)}[track.label]
+            out[i] = POSITIVE_AXES[track.label]
         elif track.valence is not None and track.arousal is not None:
             out[i] = (track.valence > 0, track.arousal > 0)
         else:
