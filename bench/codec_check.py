@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from bench.report import write_report
 from moodnet.predict import Predictor
 
 ENCODINGS = {"128k": ["-ac", "2", "-ar", "44100", "-b:a", "128k"],
@@ -88,9 +89,7 @@ def main() -> int:
         _row("MIREX originals (128 kbit/s stereo) vs their 40 kbit/s mono transcodes",
              len(pairs), agreement(ours, theirs)),
     ]
-    text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     return 0
 
 

@@ -27,6 +27,7 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.report import write_report
 from moodnet.core import quadrant_of
 from moodnet.errors import MoodnetError
 from moodnet.predict import Prediction, Predictor
@@ -98,9 +99,7 @@ def main() -> int:
         f"**findings {len(findings)}**",
         *[f"- finding: `{f.splitlines()[0]}`" for f in findings[:10]],
     ]
-    text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     for finding in findings[:3]:
         print(finding, file=sys.stderr)
     return 1 if findings else 0

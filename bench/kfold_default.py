@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from bench.librosa_baseline import cached_descriptors
+from bench.report import git_commit, write_report
 from moodnet.data.manifest import read_manifest
 from moodnet.data.splits import artist_folds
 from moodnet.models.fast_head import va_from_logits
@@ -141,14 +141,6 @@ def musicnn_out_of_fold(manifest: Path, cache: Path) -> dict[str, tuple]:
     return musicnn_folds(manifest, cache, n_folds=5, seed=0)
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--4q", dest="fourq", type=Path, required=True)
@@ -210,7 +202,7 @@ def main() -> int:
         f"--cache CACHE --student {args.student}"
         f"{teacher_options}"
         f"{' --musicnn-cache MCACHE' if args.musicnn_cache else ''} --out {args.out}` "
-        f"(commit {_git_commit()}; 5 artist-disjoint folds, seed 0; "
+        f"(commit {git_commit()}; 5 artist-disjoint folds, seed 0; "
         f"{(time.perf_counter() - started) / 60:.1f} min on 2 cores).\n",
         "| recipe | AUC valence | AUC arousal | quadrant accuracy |", "|---|---|---|---|",
     ]
@@ -257,13 +249,10 @@ def main() -> int:
         lines += ["", f"MIREX-like, {len(mirex)} clips, targets' signs: AUC valence "
                   f"{m_scores['auc_valence']:.3f}, arousal {m_scores['auc_arousal']:.3f}, "
                   f"quadrant accuracy {m_scores['quadrant_accuracy']:.3f}."]
-    text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_report(lines, args.out)
     args.out.with_suffix(".json").write_text(json.dumps({
         "scores": {k: scores(*v, signs) for k, v in results.items()}, "spread": spreads,
     }, indent=1) + "\n")
-    print(text)
     return 0
 
 

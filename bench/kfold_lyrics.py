@@ -30,7 +30,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bench.kfold_default import _git_commit
+from bench.report import git_commit, write_report
 from moodnet.core import MIREX_CLUSTERS
 from moodnet.data.manifest import read_manifest
 from moodnet.data.splits import artist_folds
@@ -140,7 +140,7 @@ def main() -> int:
     lines = [
         "# Lyrics on the MIREX-like set: audio + lyrics vs audio only, out of fold\n",
         f"Command: `python -m bench.kfold_lyrics --mirex {args.mirex} --cache CACHE --student "
-        f"{args.student} --out {args.out}` (commit {_git_commit()}; "
+        f"{args.student} --out {args.out}` (commit {git_commit()}; "
         f"{(time.perf_counter() - started) / 60:.1f} min). {int(has.sum())} of {len(tracks)} "
         "clips have usable lyrics. The student was distilled on these clips' audio (no labels).\n",
         "| measure | clips | audio only | audio + lyrics | difference [95 % CI] |",
@@ -155,9 +155,7 @@ def main() -> int:
     lines += ["", "Learned lyrics weight per fold (valence, arousal): "
               + "; ".join(f"{a:.2f}, {b:.2f}" for a, b in w)
               + ". Chance: AUC 0.5; macro-F1 0.2 (uniform)."]
-    text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     return 0
 
 

@@ -31,6 +31,8 @@ import httpx
 import numpy as np
 import soundfile as sf
 
+from bench.report import write_report
+
 SR = 16000
 
 
@@ -145,9 +147,7 @@ def main() -> int:
         f"{rss_after:.0f} MB after; /health after the run: {health}",
         f"- upload folders left in the temp dir: {len(left)}",
     ]
-    text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     return 0
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import write_report
 from moodnet.predict import Predictor
 
 SEGMENT_S = 3.0
@@ -56,9 +57,7 @@ def main() -> int:
             f"| {meta['id']} {meta['artist']} – {meta['title']} | {len(p)} | {r_v:+.2f} | "
             f"{r_a:+.2f} | {np.ptp(p[:, 2]):.2f} / {np.ptp(p[:, 3]):.2f} | "
             f"{np.ptp(p[:, 0]):.2f} / {np.ptp(p[:, 1]):.2f} |")
-    text = "\n".join(lines) + "\n"
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     return 0
 
 

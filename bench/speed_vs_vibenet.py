@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.report import write_report
+
 DECODE_FLOOR = """
 import os, sys
 from concurrent.futures import ProcessPoolExecutor
@@ -129,10 +131,7 @@ def main() -> int:
             timed([args.vibenet, str(clips[0]), "-q"], env=env) for _ in range(args.pairs))
         lines += ["", f"First result for one 30 s file from a cold process: moodnet "
                   f"{first:.2f} s, vibenet {single_theirs:.2f} s (median of {args.pairs})."]
-    text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    write_report(lines, args.out)
     return 0
 
 
