@@ -22,7 +22,7 @@ out-of-fold predictions.
 Usage::
 
     python -m bench.kfold_default --4q work/4q.jsonl --mirex work/mirex.jsonl \\
-        --cache work/fastcache --student src/moodnet/assets/student \\
+        --cache work/fastcache --student src/moodnet/assets/models/default \\
         [--musicnn-cache work/cache] --out docs/results/kfold_default.md
 """
 
@@ -135,7 +135,7 @@ def per_fold_features(tracks, folds: np.ndarray, students: list[Path], cache: Pa
 
 
 def musicnn_out_of_fold(manifest: Path, cache: Path) -> dict[str, tuple]:
-    """Today's shipped recipe per fold (bench.kfold_4q), run in a subprocess for its torch."""
+    """The previous shipped recipe (musicnn head) per fold, through bench.kfold_4q."""
     from bench.kfold_4q import out_of_fold as musicnn_folds
 
     return musicnn_folds(manifest, cache, n_folds=5, seed=0)

@@ -5,7 +5,7 @@
 # clip's 3 s patches (the slow step, cached); 3. the student distilled on all that audio (no
 # labels); 4. the linear head fitted on all 450 4Q clips (C and scale by inner artist-grouped
 # CV); its out-of-fold estimate comes from bench/kfold_default.py. Everything goes to ./work
-# (ignored by git); --install copies the student and the model into the package.
+# (ignored by git); --install copies the model (which carries its student) into the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MOODNET_DATA:?set MOODNET_DATA to the shared data folder, e.g. ../shared/data}"
@@ -23,7 +23,6 @@ moodnet train default --set manifest="$W/4q.jsonl" --set cache_dir="$W/fastcache
     --set model_id="$MODEL_ID" --set lyrics_manifest="$W/mirex.jsonl" \
     --set lexicons="$D/lexicons" --out "$W/runs/default"
 if [ "${1:-}" = "--install" ]; then
-    cp "$W/student/student.safetensors" "$W/student/student.json" src/moodnet/assets/student/
     cp "$W/runs/default/checkpoint.json" "$W/runs/default/model.safetensors" \
         src/moodnet/assets/models/default/
 fi

@@ -307,3 +307,32 @@ def test_distillation_writes_a_student_that_numpy_runs(tmp_path):
     weights = StudentWeights.load(tmp_path / "student" / "student.safetensors")
     out = weights.embed(rng.random((3, 187, 96), dtype=np.float32))
     assert out.shape == (3, 200) and np.isfinite(out).all()
+
+
+def test_train_default_on_own_data_with_the_shipped_student(tmp_path):
+    """``moodnet train default`` on a generated manifest: the student comes from the shipped
+    model's checkpoint, and the new checkpoint loads and predicts."""
+    from moodnet.cli import main
+    from moodnet.data.manifest import write_manifest
+    from moodnet.predict import Predictor
+    from moodnet.track import Track
+
+    rng = np.random.default_rng(1)
+    tracks = []
+    for i in range(16):
+        energetic = i % 2 == 0
+        path = write(tmp_path / f"t{i:02d}.wav", (loud if energetic else calm)(4.0, rng))
+        label = ("Q1" if i % 4 == 0 else "Q2") if energetic else ("Q4" if i % 4 == 1 else "Q3")
+        tracks.append(Track(id=f"t{i:02d}", dataset="synthetic", artist=f"artist{i}",
+                            audio=str(path), label=label, split="train"))
+    manifest = write_manifest(tracks, tmp_path / "m.jsonl")
+    run = tmp_path / "run"
+    assert main(["train", "default", "--set", f"manifest={manifest}", "--set",
+                 f"cache_dir={tmp_path / 'cache'}", "--set", "workers=1", "--set",
+                 "model_id=own-data", "--out", str(run)]) == 0
+    meta = json.loads((run / "checkpoint.json").read_text())
+    assert meta["student_report"]["best_epoch"] >= 1  # carried over from the shipped model
+    own = Predictor.load(run)
+    loud_result = own.predict(tracks[0].audio)
+    assert own.model_id == loud_result.model_id == "own-data"
+    assert loud_result.arousal > own.predict(tracks[1].audio).arousal

@@ -99,8 +99,7 @@ class FastModel:
         head = _head_from(arrays, folder)
         student = None
         if meta.get("student"):
-            state = {k[len("student."):]: v for k, v in arrays.items() if k.startswith("student.")}
-            student = StudentWeights.from_state(state)
+            student = StudentWeights.from_state(_student_tensors(arrays))
         lyrics, fusion = _lyrics_from(arrays, folder)
         model = cls(student, head, meta, lyrics, fusion)
         expected = len(patch_descriptor_names()) + (
@@ -153,6 +152,28 @@ def _student_patches(mel: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarr
     n = log_mel.shape[0]
     starts = [min(start, n - MUSICNN_PATCH_FRAMES) for start, _ in bounds]
     return np.stack([log_mel[s : s + MUSICNN_PATCH_FRAMES] for s in starts])
+
+
+def load_student_state(folder: Path) -> dict[str, np.ndarray]:
+    """The student's tensors: a distillation run's ``student.safetensors``, or the
+    ``student.*`` tensors of a fast checkpoint (the shipped default model carries its own).
+
+    Raises
+    ------
+    CheckpointError
+        Neither is there, or the weights are unreadable.
+    """
+    single = folder / "student.safetensors"
+    if single.is_file():
+        return _read_arrays(single)
+    state = _student_tensors(_read_arrays(folder / "model.safetensors"))
+    if not state:
+        raise CheckpointError(f"{folder}: no student weights in model.safetensors")
+    return state
+
+
+def _student_tensors(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k.removeprefix("student."): v for k, v in arrays.items() if k.startswith("student.")}
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ lowest validation loss is kept.
 
 Usage::
 
-    python -m moodnet.training.distill TEACHER_DIR --out src/moodnet/assets/student
+    python -m moodnet.training.distill TEACHER_DIR --out work/student
 """
 
 from __future__ import annotations

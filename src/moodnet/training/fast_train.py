@@ -11,6 +11,7 @@ test split; a ``moodnet-fast/1`` checkpoint.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -35,7 +36,8 @@ class FastTrainConfig:
     recipe : must be ``"fast"`` (tells ``moodnet train`` which trainer reads the file)
     manifest : JSONL manifest with splits (``moodnet data manifest``)
     cache_dir : folder for the per-track patch features
-    student_dir : folder with ``student.safetensors`` (None: the shipped student)
+    student_dir : folder with ``student.safetensors`` or a fast checkpoint (None: the student
+        inside the shipped default model)
     model_id : stored in the checkpoint and written beside every prediction
     inner_folds : artist-grouped folds for choosing C and the output scale
     workers : processes for the features (0: one per core)
@@ -73,10 +75,10 @@ class FastTrainConfig:
 
 
 def shipped_student_dir() -> Path:
-    """The folder of the student distilled for the shipped model (inside the package)."""
+    """The shipped default model's folder: its checkpoint carries the distilled student."""
     from importlib.resources import files
 
-    return Path(str(files("moodnet").joinpath("assets/student")))
+    return Path(str(files("moodnet").joinpath("assets/models/default")))
 
 
 def sign_targets(tracks: list[Track]) -> np.ndarray:
@@ -104,9 +106,12 @@ def va_targets(tracks: list[Track], signs: np.ndarray) -> np.ndarray:
 def student_key(student_dir: Path) -> str:
     """Hash of the student's weights and the descriptor version (the feature cache key)."""
     from moodnet.audio.patch_descriptors import PATCH_DESCRIPTOR_VERSION
+    from moodnet.models.fast_model import load_student_state
 
     digest = hashlib.blake2b(digest_size=8)
-    digest.update((student_dir / "student.safetensors").read_bytes())
+    for name, tensor in sorted(load_student_state(student_dir).items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensor).tobytes())
     digest.update(str(PATCH_DESCRIPTOR_VERSION).encode())
     return digest.hexdigest()
 
@@ -116,8 +121,9 @@ _WORKER: dict[str, Any] = {}
 
 def _start_worker(student_dir: str) -> None:
     from moodnet.models.fast_head import StudentWeights
+    from moodnet.models.fast_model import load_student_state
 
-    _WORKER["student"] = StudentWeights.load(Path(student_dir) / "student.safetensors")
+    _WORKER["student"] = StudentWeights.from_state(load_student_state(Path(student_dir)))
 
 
 def _features_job(job: tuple[str, str, str, float]) -> str | None:
@@ -167,10 +173,8 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     -------
     report : dict: the head's choices, test metrics, counts
     """
-    from safetensors.numpy import load_file
-
     from moodnet.data.manifest import read_manifest
-    from moodnet.models.fast_model import save_fast_checkpoint
+    from moodnet.models.fast_model import load_student_state, save_fast_checkpoint
     from moodnet.training.fast import fit_head, track_matrix
 
     if not config.manifest or not config.cache_dir:
@@ -202,14 +206,28 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     if config.lyrics_manifest:
         lyrics_head, fusion, report["lyrics"] = fit_lyrics_branch(
             Path(config.lyrics_manifest), audio_head=head, config=config, student_dir=student_dir)
-    student_state = load_file(str(student_dir / "student.safetensors"))
+    student_state = load_student_state(student_dir)
     save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
         "lyrics_encoder": "all-MiniLM-L6-v2" if lyrics_head is not None else None,
         "mood_words": mood_word_placements(Path(config.lexicons)) if config.lexicons else None,
+        "student_report": student_report(student_dir),
     }, lyrics=lyrics_head, fusion=fusion)
     return report
+
+
+def student_report(student_dir: Path) -> dict[str, Any] | None:
+    """How the student was distilled (its ``student.json`` without the teacher statistics,
+    or what a fast checkpoint recorded of it)."""
+    report = student_dir / "student.json"
+    if report.is_file():
+        data = json.loads(report.read_text())
+        return {k: v for k, v in data.items() if not k.startswith("teacher_")}
+    checkpoint = student_dir / "checkpoint.json"
+    if checkpoint.is_file():
+        return json.loads(checkpoint.read_text()).get("student_report")
+    return None
 
 
 def mood_word_placements(lexicons: Path) -> dict[str, list[float]]:
