@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from moodnet.audio.musicnn_frontend import (
+    round_to_float16,
     MUSICNN_PATCH_FRAMES,
     musicnn_log_mel,
     musicnn_patches,
@@ -42,6 +43,17 @@ def test_log_mel_matches_librosa_melspectrogram() -> None:
     assert ours.shape == expected.shape == (1 + y.size // 256, 96)
     # float16 rounding may land one step apart (<= 2**-11 relative -> 2.1e-4 in log10)
     np.testing.assert_allclose(ours, expected, atol=5e-4)
+
+
+def test_float16_rounding_equals_numpy_cast_everywhere() -> None:
+    # every float16 value, the midpoints between neighbours (ties go to even), and random
+    # values over 30 decades, subnormals included
+    grid = np.arange(0, 0x7BFF + 1, dtype=np.uint16).view(np.float16).astype(np.float32)
+    midpoints = (grid[:-1] + grid[1:]) / 2
+    random = (10.0 ** np.random.default_rng(0).uniform(-12, 4.8, 200_000)).astype(np.float32)
+    for x in (grid, midpoints, np.nextafter(midpoints, 0), np.nextafter(midpoints, 1), random):
+        expected = x.astype(np.float16).astype(np.float32)
+        np.testing.assert_array_equal(round_to_float16(x), expected)
 
 
 def test_log_mel_does_not_overflow_on_loud_input() -> None:

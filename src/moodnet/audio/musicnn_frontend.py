@@ -23,6 +23,7 @@ MUSICNN_N_MELS = 96
 MUSICNN_LOG_GAIN = 10000.0
 MUSICNN_PATCH_FRAMES = 187
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
+_FLOAT16_MIN_NORMAL = float(np.finfo(np.float16).tiny)  # 2**-14
 
 
 def musicnn_feature_config() -> FeatureConfig:
@@ -56,8 +57,40 @@ def musicnn_log_mel(y: np.ndarray) -> np.ndarray:
     if not np.isfinite(y).all():
         raise ParameterError("the signal contains NaN or infinite samples")
     mel = mel_spectrogram(y, config=musicnn_feature_config())  # (96, T)
-    rounded = np.minimum(mel.T, _FLOAT16_MAX).astype(np.float16).astype(np.float32)
+    return musicnn_log_compress(mel.T)
+
+
+def musicnn_log_compress(mel: np.ndarray) -> np.ndarray:
+    """``log10(10000 * mel + 1)`` of a power mel spectrogram rounded to float16 (values above
+    float16's maximum are clipped to it), in float32; any shape."""
+    rounded = round_to_float16(np.minimum(np.asarray(mel, dtype=np.float32), _FLOAT16_MAX))
     return np.log10(np.float32(MUSICNN_LOG_GAIN) * rounded + np.float32(1.0))
+
+
+def round_to_float16(x: np.ndarray) -> np.ndarray:
+    """Non-negative float32 values rounded to the nearest float16 value (ties to even), as
+    ``x.astype(np.float16).astype(np.float32)`` for ``0 <= x <= 65504``, but with integer
+    operations on the float32 bits (about 5x faster than numpy's float16 cast).
+
+    Parameters
+    ----------
+    x : np.ndarray, float32, values in [0, 65504]
+
+    Returns
+    -------
+    rounded : np.ndarray, float32, same shape
+    """
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    bits = x.view(np.uint32)
+    # 13 of float32's 23 mantissa bits go: add half a step (minus one when the kept part is
+    # even) and clear them, so a carry into the exponent rounds up correctly
+    kept_odd = (bits >> np.uint32(13)) & np.uint32(1)
+    rounded = ((bits + np.uint32(0x0FFF) + kept_odd) & np.uint32(0xFFFFE000)).view(np.float32)
+    subnormal = x < np.float32(_FLOAT16_MIN_NORMAL)
+    if subnormal.any():  # float16 subnormals are multiples of 2**-24
+        steps = np.round(x[subnormal] * np.float32(2.0**24))
+        rounded[subnormal] = steps * np.float32(2.0**-24)
+    return rounded
 
 
 def musicnn_patches(

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from moodnet.audio.musicnn_frontend import MUSICNN_LOG_GAIN, MUSICNN_PATCH_FRAMES
+from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES, musicnn_log_compress
 from moodnet.audio.patch_descriptors import (
     PATCH_DESCRIPTOR_VERSION,
     PATCH_SAMPLE_RATE,
@@ -31,7 +31,6 @@ from moodnet.models.fast_head import LinearHead, StudentWeights
 
 FAST_FORMAT = "moodnet-fast/1"
 _HEAD_KEYS = ("mean", "std", "weights", "bias", "scale")
-_FLOAT16_MAX = float(np.finfo(np.float16).max)
 _MAX_FEATURES = 100_000
 
 
@@ -145,8 +144,7 @@ def patch_features(
 
 def _student_patches(mel: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
     """musicnn log-mel patches (n_patches, 187, 96), one per descriptor patch."""
-    rounded = np.minimum(mel, _FLOAT16_MAX).astype(np.float16).astype(np.float32)
-    log_mel = np.log10(np.float32(MUSICNN_LOG_GAIN) * rounded + np.float32(1.0))
+    log_mel = musicnn_log_compress(mel)
     if log_mel.shape[0] < MUSICNN_PATCH_FRAMES:
         log_mel = np.tile(log_mel, (-(-MUSICNN_PATCH_FRAMES // log_mel.shape[0]), 1))
     n = log_mel.shape[0]
