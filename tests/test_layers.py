@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "version errors",
-        "config core io_utils",
+        "config core io_utils ray_support",
         "track",
         "audio lyrics",
         "labels",

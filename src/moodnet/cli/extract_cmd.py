@@ -31,6 +31,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--crop", choices=("first", "centre", "random"), help="where the clip is taken (centre)"
     )
     parser.add_argument("--workers", metavar="N", type=int, help="processes (default: all cores)")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local: this machine's processes (default); ray: Ray tasks on a "
+                        "Ray cluster, the cache on storage every node shares "
+                        "(pip install 'moodnet[ray]'; docs/scaling.md)")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="with --engine ray: the Ray cluster (auto, host:6379, "
+                        "ray://host:10001); default: a local Ray instance")
     parser.add_argument(
         "--no-descriptors", action="store_true", help="skip the classical descriptor vectors"
     )
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.config import load_config
     from moodnet.data.extract import extract
     from moodnet.data.manifest import read_manifest
+    from moodnet.errors import ParameterError
 
     config = load_config(FeatureConfig, args.config) if args.config else FeatureConfig()
     changes = {
@@ -58,15 +66,24 @@ def run(args: argparse.Namespace) -> int:
         if value is not None
     }
     config = replace(config, **changes)
+    if args.address is not None and args.engine != "ray":
+        raise ParameterError("--address is for --engine ray")
     tracks = read_manifest(args.manifest)
-    report = extract(
-        tracks,
-        config=config,
-        cache_dir=args.cache,
-        workers=args.workers,
-        progress=not args.quiet,
-        descriptors=not args.no_descriptors,
-    )
+    if args.engine == "ray":
+        from moodnet.data.ray_extract import extract_on_ray
+
+        report = extract_on_ray(tracks, config=config, cache_dir=args.cache,
+                                descriptors=not args.no_descriptors, address=args.address,
+                                progress=not args.quiet)
+    else:
+        report = extract(
+            tracks,
+            config=config,
+            cache_dir=args.cache,
+            workers=args.workers,
+            progress=not args.quiet,
+            descriptors=not args.no_descriptors,
+        )
     print(report.summary())
     for track_id, message in sorted(report.failed.items()):
         print(f"  failed {track_id}: {message}")

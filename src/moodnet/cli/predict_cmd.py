@@ -10,8 +10,10 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import textwrap
+import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +23,17 @@ from moodnet.cli import add_device_option
 from moodnet.core import quadrants_in_words
 
 if TYPE_CHECKING:
-    from moodnet.predict import Prediction
+    from moodnet.predict import Prediction, PredictionFailure
 
-FORMATS = ("table", "csv", "json", "jsonl")
+FORMATS = ("table", "csv", "json", "jsonl", "parquet")
+ENGINES = ("local", "ray")
 PLOT_SEGMENT_S = 3.0
 """Segment length of the over-time picture of ``--plot`` when ``--segments`` is not given."""
-STREAMED_FORMATS = ("csv", "jsonl")
+STREAMED_FORMATS = ("csv", "jsonl", "parquet")
+PARQUET_ROWS_PER_PART = 10_000
+"""Rows buffered before a Parquet part file is written (a kill loses at most these)."""
+PARQUET_SECONDS_PER_PART = 60.0
+"""...or the rows of this many seconds, whichever comes first."""
 
 _QUADRANTS_HELP = textwrap.fill(
     f"Quadrants: {quadrants_in_words()}.", width=90, break_long_words=False, break_on_hyphens=False
@@ -42,14 +49,20 @@ Mood words are the 3 of Russell's (1980) 28 affect words nearest to the predicti
 
 EPILOG = """\
 csv and jsonl are written one row per track as it finishes; rerunning with the same --output
-skips the tracks already in it. A file that cannot be read is reported on stderr and skipped
-(exit code 1); usage errors exit with 2.
+skips the tracks already in it. parquet writes --output as a folder of part files (one per
+10,000 rows or minute), resumable the same way. A file that cannot be read is reported on
+stderr and skipped (exit code 1); usage errors exit with 2.
+
+--engine ray runs the same prediction as a Ray Data pipeline (pip install 'moodnet[ray]'):
+decoding in CPU tasks, the model in an actor pool; without --address on a local Ray instance
+with every core of this machine. Rows are the local engine's, in the order they finish.
 
 examples:
   moodnet predict song.mp3 --lyrics song.txt
   moodnet predict music/ --lyrics lyrics/ --format csv --output moods.csv --plot moods.png
   moodnet predict song.mp3 --segments 10 --format json
   moodnet predict --lyrics-only lyrics/ --format csv --output lyric_moods.csv
+  moodnet predict /mnt/music --engine ray --address auto --format parquet --output moods.parquet
 """
 
 
@@ -84,6 +97,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
                         help="decoding processes; 1 decodes in the main process "
                         "(default: one per core, at most 4: %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="local: this machine's processes (default); ray: a Ray Data "
+                        "pipeline on a Ray cluster (docs/scaling.md)")
+    parser.add_argument("--address", metavar="ADDR",
+                        help="with --engine ray: the Ray cluster (auto, host:6379, "
+                        "ray://host:10001); default: a local Ray instance")
     add_device_option(parser)
     parser.add_argument(
         "--bf16",
@@ -128,10 +147,9 @@ def run(args: argparse.Namespace) -> int:
     if "torch" in sys.modules:  # a torch checkpoint (the default model runs without torch)
         one_torch_thread()
     columns = _columns(predictor.class_names, segments=args.segments is not None)
-    previous = _read_previous(args, plan.fmt, columns) if _resumable(args, plan.fmt) else []
-    done = _done_paths(previous, output=args.output)
+    previous, done = _previous(args, plan.fmt, columns)
     todo = [t for t in plan.tracks if os.path.realpath(t) not in done]
-    if previous:
+    if done:
         print(f"moodnet predict: {len(plan.tracks) - len(todo)} track(s) already in "
               f"{args.output}, {len(todo)} to go", file=sys.stderr)
     failed = len(plan.missing)
@@ -174,11 +192,17 @@ def _plan(args: argparse.Namespace) -> _Plan:
         args.usage_error(f"--segments must be at least 1 second, got {args.segments}")
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         args.usage_error(f"--plot must name a .png file, got {args.plot}")
+    if args.address is not None and args.engine != "ray":
+        args.usage_error("--address is for --engine ray")
+    if args.engine == "ray" and args.lyrics_only:
+        args.usage_error("--lyrics-only runs on the local engine (no audio to distribute)")
+    if fmt == "parquet" and args.output is None:
+        args.usage_error("--format parquet writes a folder of part files: give --output DIR")
     tracks, missing = (_find_lyrics_files if args.lyrics_only else find_audio)(args.paths)
     if not tracks and not missing:
         kind = "lyrics" if args.lyrics_only else "audio"
         args.usage_error(f"no {kind} files found in {' '.join(args.paths)}")
-    _check_outputs(args, tracks)
+    _check_outputs(args, tracks, fmt=fmt)
     lyrics = None
     if args.lyrics is not None:
         from moodnet.errors import LyricsError
@@ -191,13 +215,33 @@ def _plan(args: argparse.Namespace) -> _Plan:
     return _Plan(tracks, missing, lyrics, fmt)
 
 
-def _check_outputs(args: argparse.Namespace, tracks: Sequence[str]) -> None:
-    """Refuse an ``--output`` or ``--plot`` that is an input, could be audio or is no file."""
+def _check_outputs(args: argparse.Namespace, tracks: Sequence[str], *, fmt: str) -> None:
+    """Refuse an ``--output`` or ``--plot`` that is an input, could be audio or is no file
+    (``--output`` of parquet: no folder of part files)."""
     inputs = {os.path.realpath(track) for track in tracks}
     for option, path in (("--output", args.output), ("--plot", args.plot)):
-        problem = None if path is None else _output_problem(path, inputs)
+        if path is None:
+            continue
+        if option == "--output" and fmt == "parquet":
+            problem = _parquet_output_problem(path, inputs)
+        else:
+            problem = _output_problem(path, inputs)
         if problem is not None:
             args.usage_error(f"{option} {path}: {problem}")
+
+
+def _parquet_output_problem(path: Path, inputs: set[str]) -> str | None:
+    if os.path.realpath(path) in inputs or path.is_file():
+        return "is a file; --format parquet writes a folder of part files"
+    if path.exists() and not path.is_dir():
+        return "exists and is not a folder"
+    if path.is_dir():
+        others = sorted(p.name for p in path.iterdir()
+                        if not p.name.startswith(".") and not _PART.fullmatch(p.name))
+        if others:
+            return (f"is a folder holding other files than part-NNNNNN.parquet "
+                    f"({', '.join(others[:3])}); choose another --output")
+    return None
 
 
 def _output_problem(path: Path, inputs: set[str]) -> str | None:
@@ -268,16 +312,24 @@ def _results(
     if args.lyrics_only:
         yield from _lyrics_only_results(predictor, todo)
         return
-    results = predictor.predict_many(
-        todo, lyrics=plan.lyrics, workers=args.workers,
-        segments=PLOT_SEGMENT_S if args.segments is None and args.plot else args.segments,
-    )
+    segments = PLOT_SEGMENT_S if args.segments is None and args.plot else args.segments
+    if args.engine == "ray":
+        from moodnet.predict.ray_engine import predict_on_ray
+
+        results: Iterator[Prediction | PredictionFailure] = predict_on_ray(
+            todo, model=args.model, lyrics=plan.lyrics, segments=segments, device=args.device,
+            bf16=args.bf16, address=args.address)
+    else:
+        results = predictor.predict_many(todo, lyrics=plan.lyrics, workers=args.workers,
+                                         segments=segments)
     try:
         for result in results:
             yield (f"{result.path}: {result.error}" if isinstance(result, PredictionFailure)
                    else result)
     finally:
-        results.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
 
 def _find_lyrics_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -375,6 +427,59 @@ def _widths(tracks: Sequence[str]) -> int:
     return min(max((len(t) for t in tracks), default=10), 60)
 
 
+_PART = re.compile(r"part-(\d{6})\.parquet")
+
+
+class _ParquetParts:
+    """Rows of :func:`_row` into ``folder/part-NNNNNN.parquet`` files, each written whole and
+    atomically once :data:`PARQUET_ROWS_PER_PART` rows or :data:`PARQUET_SECONDS_PER_PART`
+    seconds have gathered; a rerun adds parts after the existing ones."""
+
+    def __init__(self, folder: Path, columns: Sequence[str]) -> None:
+        self.folder = folder
+        self.schema = _parquet_schema(columns)
+        self.rows: list[dict[str, Any]] = []
+        self.since = time.monotonic()
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = [int(m.group(1)) for p in folder.iterdir() if (m := _PART.fullmatch(p.name))]
+        self.next = max(numbers, default=-1) + 1
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if (len(self.rows) >= PARQUET_ROWS_PER_PART
+                or time.monotonic() - self.since >= PARQUET_SECONDS_PER_PART):
+            self.flush()
+
+    def flush(self) -> None:
+        self.since = time.monotonic()
+        if not self.rows:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        target = self.folder / f"part-{self.next:06d}.parquet"
+        temporary = self.folder / f".{target.name}.{os.getpid()}.tmp"
+        try:
+            pq.write_table(table, temporary)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.next += 1
+        self.rows = []
+
+
+def _parquet_schema(columns: Sequence[str]) -> Any:
+    import pyarrow as pa
+
+    def kind(column: str) -> Any:
+        if column in ("valence", "arousal", "analysed_s") or column.startswith("p_"):
+            return pa.float64()
+        return pa.bool_() if column == "used_lyrics" else pa.string()
+
+    return pa.schema([(column, kind(column)) for column in columns])
+
+
 @dataclass
 class _Writer:
     fmt: str
@@ -385,6 +490,7 @@ class _Writer:
     _csv: Any = None
     _json: list[dict[str, Any]] = field(default_factory=list)
     _header_written: bool = False
+    _parquet: _ParquetParts | None = None
 
     def __enter__(self) -> _Writer:
         with _writing(self.output):
@@ -392,6 +498,9 @@ class _Writer:
 
     def _open(self) -> _Writer:
         if self.fmt == "json":
+            return self
+        if self.fmt == "parquet" and self.output is not None:
+            self._parquet = _ParquetParts(self.output, self.columns)
             return self
         if self.output is None:
             self._stream = sys.stdout
@@ -418,7 +527,9 @@ class _Writer:
     def _close(self) -> None:
         from moodnet.io_utils import atomic_write_text
 
-        if self.fmt == "json":
+        if self._parquet is not None:
+            self._parquet.flush()
+        elif self.fmt == "json":
             text = json.dumps(self._json, indent=2) + "\n"
             if self.output is None:
                 sys.stdout.write(text)
@@ -439,6 +550,9 @@ class _Writer:
     def _write(self, prediction: Prediction) -> None:
         if self.fmt == "json":
             self._json.append(_json_record(prediction))
+            return
+        if self._parquet is not None:
+            self._parquet.add(_row(prediction, self.columns))
             return
         if self.fmt == "csv":
             self._csv.writerow(_row(prediction, self.columns))
@@ -492,7 +606,53 @@ class _Writer:
 
 
 def _resumable(args: argparse.Namespace, fmt: str) -> bool:
-    return args.output is not None and fmt in STREAMED_FORMATS and args.output.is_file()
+    if args.output is None or fmt not in STREAMED_FORMATS:
+        return False
+    return args.output.is_dir() if fmt == "parquet" else args.output.is_file()
+
+
+def _previous(
+    args: argparse.Namespace, fmt: str, columns: list[str],
+) -> tuple[list[Prediction], set[str]]:
+    """The predictions already in ``--output`` (what ``--plot`` draws beside the new ones)
+    and the resolved paths they cover (skipped by this run)."""
+    if not _resumable(args, fmt):
+        return [], set()
+    if fmt == "parquet":
+        return _read_parquet_previous(args, columns)
+    previous = _read_previous(args, fmt, columns)
+    return previous, _done_paths(previous, output=args.output)
+
+
+def _read_parquet_previous(
+    args: argparse.Namespace, columns: list[str],
+) -> tuple[list[Prediction], set[str]]:
+    """Paths of a folder of part files (whole rows only with ``--plot``: a catalogue's
+    predictions need not all be held in memory to be skipped)."""
+    import pyarrow.parquet as pq
+
+    output: Path = args.output
+    parts = sorted(p for p in output.iterdir() if _PART.fullmatch(p.name))
+    if not parts:
+        return [], set()
+    try:
+        names = pq.read_schema(parts[0]).names
+        if names != columns:
+            args.usage_error(
+                f"{output} has other columns ({', '.join(names)}) than this run "
+                f"({', '.join(columns)}): another model or --segments; choose another --output"
+            )
+        table = pq.read_table(parts, columns=None if args.plot else ["path"])
+    except (OSError, ValueError) as exc:
+        args.usage_error(f"{output} is not a moodnet predict parquet folder to resume ({exc})")
+    previous: list[Prediction] = []
+    if args.plot:
+        previous = [_prediction_from_row(row) for row in table.to_pylist()]
+    done: set[str] = set()
+    for path in table.column("path").to_pylist():
+        done.add(os.path.realpath(path))
+        done.add(os.path.realpath(output.parent / path))
+    return previous, done
 
 
 def _done_paths(previous: Sequence[Prediction], *, output: Path) -> set[str]:
@@ -527,7 +687,7 @@ def _read_previous(args: argparse.Namespace, fmt: str, columns: list[str]) -> li
     return []
 
 
-def _prediction_from_row(row: dict[str, str]) -> Prediction:
+def _prediction_from_row(row: dict[str, Any]) -> Prediction:
     from moodnet.predict import Prediction
 
     return Prediction.from_dict({
@@ -537,7 +697,7 @@ def _prediction_from_row(row: dict[str, str]) -> Prediction:
         "quadrant": row["quadrant"],
         "class_probs": {k[2:]: v for k, v in row.items() if k.startswith("p_")},
         "mood_words": tuple(w for w in row.get("mood_words", "").split("; ") if w),
-        "used_lyrics": row.get("used_lyrics") == "True",
+        "used_lyrics": row.get("used_lyrics") in ("True", True),
         "segments": row.get("segments") or [],
         "model_id": row.get("model_id", ""),
         "analysed_s": row.get("analysed_s") or 0.0,

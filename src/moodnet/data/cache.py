@@ -56,6 +56,22 @@ def content_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def file_identity(audio_path: str | Path) -> tuple[Path, int, int]:
+    """The resolved path, size in bytes and mtime (ns) that the hash memo is keyed by.
+
+    Raises
+    ------
+    FileProblem
+        The file does not exist.
+    """
+    path = Path(audio_path).expanduser().resolve()
+    try:
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise FileProblem(path, "file not found") from exc
+    return path, stat.st_size, stat.st_mtime_ns
+
+
 class FeatureCache:
     """Features of audio files for one :class:`~moodnet.audio.FeatureConfig`.
 
@@ -82,19 +98,20 @@ class FeatureCache:
 
     def key_for(self, audio_path: str | Path) -> str:
         """Content hash of an audio file, reusing the memo when size and mtime are unchanged."""
-        path = Path(audio_path).expanduser().resolve()
+        path, size, mtime_ns = file_identity(audio_path)
         memo = self._load_memo()
-        try:
-            stat = path.stat()
-        except FileNotFoundError as exc:
-            raise FileProblem(path, "file not found") from exc
         known = memo.get(str(path))
-        if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+        if known and known[0] == size and known[1] == mtime_ns:
             return known[2]
         digest = content_hash(path)
-        memo[str(path)] = (stat.st_size, stat.st_mtime_ns, digest)
-        self._memo_dirty = True
+        self.remember(path, size=size, mtime_ns=mtime_ns, key=digest)
         return digest
+
+    def remember(self, path: str | Path, *, size: int, mtime_ns: int, key: str) -> None:
+        """Add a content hash computed elsewhere (a cluster task) to the path -> hash memo
+        (saved by :meth:`save_memo`); ``path`` as :func:`file_identity` resolved it."""
+        self._load_memo()[str(path)] = (int(size), int(mtime_ns), key)
+        self._memo_dirty = True
 
     def save_memo(self) -> None:
         """Persist the path -> hash memo (atomic; merged with what is on disk)."""

@@ -8,6 +8,7 @@ patches it overlaps, weighted by the overlap in seconds. No torch.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +24,43 @@ from moodnet.predict.results import Prediction, Segment
 MIN_LAST_SEGMENT_S = 1.0
 
 
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A decoded track as the default model reads it.
+
+    Attributes
+    ----------
+    path : the audio file, as given
+    samples : np.ndarray [shape=(n,)], float32, mono at :data:`PATCH_SAMPLE_RATE` Hz
+    """
+
+    path: str
+    samples: np.ndarray
+
+
+def decode_fast(audio_path: str | Path, *, max_duration: float) -> DecodedAudio:
+    """Decode the first ``max_duration`` seconds of a track to 16 kHz mono (no model)."""
+    y = load_audio(audio_path, sr=PATCH_SAMPLE_RATE, mono=True, duration=max_duration)
+    return DecodedAudio(str(audio_path), y)
+
+
+def predict_fast_decoded(
+    model: FastModel, decoded: DecodedAudio, *, segments: float | None,
+    lyrics_offset: np.ndarray | None = None, lyrics_note: str = "",
+) -> Prediction:
+    """Predict a decoded track (see :meth:`moodnet.Predictor.predict`)."""
+    return prediction_from_logits(model, decoded.path, model.patch_logits(decoded.samples),
+                                  segments, lyrics_offset=lyrics_offset, lyrics_note=lyrics_note)
+
+
 def predict_fast(
     model: FastModel, audio_path: str | Path, *, segments: float | None, max_duration: float,
     lyrics_offset: np.ndarray | None = None, lyrics_note: str = "",
 ) -> Prediction:
     """Decode a track and predict it (see :meth:`moodnet.Predictor.predict`)."""
-    y = load_audio(audio_path, sr=PATCH_SAMPLE_RATE, mono=True, duration=max_duration)
-    return prediction_from_logits(model, str(audio_path), model.patch_logits(y), segments,
-                                  lyrics_offset=lyrics_offset, lyrics_note=lyrics_note)
+    return predict_fast_decoded(model, decode_fast(audio_path, max_duration=max_duration),
+                                segments=segments, lyrics_offset=lyrics_offset,
+                                lyrics_note=lyrics_note)
 
 
 def prediction_from_logits(

@@ -11,6 +11,7 @@ Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import signal
@@ -33,7 +34,7 @@ from moodnet.errors import (
     MoodnetError,
     ParameterError,
 )
-from moodnet.predict.fast_predict import segment_spans
+from moodnet.predict.fast_predict import DecodedAudio, segment_spans
 from moodnet.predict.moods import nearest_mood_words
 from moodnet.predict.results import Prediction, PredictionFailure, Segment
 
@@ -269,19 +270,67 @@ class Predictor:
             ``segments`` is below 1 s or not finite.
         """
         _check_segments(segments)
-        if self._fast is not None:
-            from moodnet.predict.fast_predict import predict_fast
-
-            offset, note = self._fast_lyrics_offset(lyrics)
-            return predict_fast(self._fast, audio_path, segments=segments,
-                                max_duration=MAX_DURATION_S, lyrics_offset=offset,
-                                lyrics_note=note)
         if not self.uses_audio:
             return self._predict_lyrics_only(str(audio_path), lyrics)
-        features = track_features(
-            audio_path, feature_config=self.feature_config, max_duration=MAX_DURATION_S
-        )
-        return self.predict_features(features, lyrics=lyrics, segments=segments)
+        return self.predict_decoded(self.decode(audio_path), lyrics=lyrics, segments=segments)
+
+    def decode(self, audio_path: str | Path) -> DecodedAudio | TrackFeatures:
+        """The model-free first half of :meth:`predict`: decode a track (its first
+        :data:`MAX_DURATION_S` seconds) into what :meth:`predict_decoded` reads. Torch-free,
+        so it can run apart from the model (the decode pool, the Ray engine's CPU tasks).
+
+        Returns
+        -------
+        decoded : DecodedAudio (the default model: 16 kHz mono samples) or TrackFeatures
+            (torch checkpoints: the log-mel of the checkpoint's feature config)
+
+        Raises
+        ------
+        AudioError
+            As :func:`moodnet.audio.load_audio`.
+        """
+        return self.decoder()(audio_path)
+
+    def decoder(self) -> Callable[[str | Path], DecodedAudio | TrackFeatures]:
+        """:meth:`decode` as a picklable function that holds no model (for processes or
+        cluster tasks that never load it)."""
+        if self._fast is not None:
+            from moodnet.predict.fast_predict import decode_fast
+
+            return functools.partial(decode_fast, max_duration=MAX_DURATION_S)
+        return functools.partial(track_features, feature_config=self.feature_config,
+                                 max_duration=MAX_DURATION_S)
+
+    def predict_decoded(
+        self,
+        decoded: DecodedAudio | TrackFeatures,
+        *,
+        lyrics: str | Path | None = None,
+        segments: float | None = None,
+    ) -> Prediction:
+        """The model half of :meth:`predict`, on what :meth:`decode` returned.
+
+        Raises
+        ------
+        LyricsError
+            The lyrics file cannot be read.
+        ParameterError
+            ``segments`` is below 1 s, or ``decoded`` is not of this model's kind.
+        """
+        _check_segments(segments)
+        if self._fast is not None:
+            from moodnet.predict.fast_predict import predict_fast_decoded
+
+            if not isinstance(decoded, DecodedAudio):
+                raise ParameterError(f"{decoded.path}: the default model reads DecodedAudio, "
+                                     f"got {type(decoded).__name__}")
+            offset, note = self._fast_lyrics_offset(lyrics)
+            return predict_fast_decoded(self._fast, decoded, segments=segments,
+                                        lyrics_offset=offset, lyrics_note=note)
+        if not isinstance(decoded, TrackFeatures):
+            raise ParameterError(f"{decoded.path}: this model reads TrackFeatures, "
+                                 f"got {type(decoded).__name__}")
+        return self.predict_features(decoded, lyrics=lyrics, segments=segments)
 
     def predict_lyrics(self, lyrics: str | Path, *, name: str | None = None) -> Prediction:
         """Mood from lyrics alone (the default model's lyrics branch, no audio).
@@ -430,10 +479,8 @@ class Predictor:
     ) -> Prediction | PredictionFailure:
         try:
             return self.predict(path, lyrics=lyrics, segments=segments)
-        except MoodnetError as exc:
-            return PredictionFailure(path, _problem(exc))
         except Exception as exc:  # a batch must survive one unreadable file
-            return PredictionFailure(path, f"{type(exc).__name__}: {exc}")
+            return PredictionFailure(path, failure_message(exc))
 
     def _predict_decode_pool(
         self, jobs: list[tuple[str, str | Path | None]], *, segments: float | None, workers: int,
@@ -649,13 +696,19 @@ def _problem(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def failure_message(exc: Exception) -> str:
+    """What a failed track's row says: the problem of a moodnet error (the file is named
+    beside it), else the exception's type and text."""
+    if isinstance(exc, MoodnetError):
+        return _problem(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _features_job(path: str, feature_config: Any) -> TrackFeatures | PredictionFailure:
     try:
         return track_features(path, feature_config=feature_config)
-    except MoodnetError as exc:
-        return PredictionFailure(path, _problem(exc))
     except Exception as exc:  # a batch must survive one unreadable file
-        return PredictionFailure(path, f"{type(exc).__name__}: {exc}")
+        return PredictionFailure(path, failure_message(exc))
 
 
 def _ignore_sigint() -> None:
