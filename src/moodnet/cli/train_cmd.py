@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
 from typing import Any
 
@@ -21,6 +22,8 @@ examples:
   moodnet train paper_audio --set data.manifest=work/mirex.jsonl \\
       --set data.cache_dir=work/cache --set data.labels=mirex5 --out runs/audio_mirex5
   moodnet train my_config.yaml --set optim.lr=0.01 --set max_epochs=3 --out runs/try
+  torchrun --nproc-per-node 4 -m moodnet train paper_audio --set data.manifest=m.jsonl \
+      --set data.cache_dir=cache --out runs/ddp     # data-parallel (docs/scaling.md)
 """
 
 
@@ -58,17 +61,25 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.errors import ConfigError
     from moodnet.training import train
     from moodnet.training.config import load_train_config
+    from moodnet.training.distributed import process_group_from_env
 
     if _recipe(args.config) == "fast":
+        if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+            raise ConfigError(f"{args.config}: the default model's recipe (scikit-learn) "
+                              "trains in one process; run it without torchrun")
         return _run_fast(args)
     overrides = [*args.overrides, *(["progress=false"] if args.quiet else [])]
     config = load_train_config(args.config, overrides=overrides)
     out = Path(args.out) if args.out else config.out_dir
     if out is None:
         raise ConfigError("no run directory: pass --out DIR or set out_dir in the config")
-    result = train(config, out_dir=out)
+    with process_group_from_env(device=config.device) as group:
+        result = train(config, out_dir=out)
+    if group is not None and not group.is_main:
+        return 0  # rank 0 saved and reports
     checkpoint = result.checkpoint
-    print(f"saved {result.run_dir} (best epoch {checkpoint.best_epoch})")
+    where = f" ({group.world_size} processes)" if group is not None else ""
+    print(f"saved {result.run_dir} (best epoch {checkpoint.best_epoch}){where}")
     for key, value in checkpoint.metrics.get("validation", {}).items():
         print(f"  {key} {value:.4f}")
     return 0

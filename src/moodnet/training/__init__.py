@@ -67,6 +67,7 @@ def train(config: TrainConfig, *, out_dir: str | Path | None = None) -> TrainRes
     from moodnet.evaluation.evaluate import evaluate_arrays
     from moodnet.models.checkpoint import save_checkpoint
     from moodnet.training.data import load_training_data
+    from moodnet.training.distributed import is_main_process
     from moodnet.training.loop import train_arrays
 
     data = load_training_data(config)
@@ -75,6 +76,6 @@ def train(config: TrainConfig, *, out_dir: str | Path | None = None) -> TrainRes
     if data.test is not None:
         evaluation = evaluate_arrays(result.checkpoint, data.test, name="test")
         result.checkpoint.metrics["test"] = evaluation.to_json()
-        if result.run_dir is not None:
+        if result.run_dir is not None and is_main_process():  # under torchrun, rank 0 writes
             save_checkpoint(result.checkpoint, result.run_dir)
     return result

@@ -11,7 +11,7 @@ import csv
 import io
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,6 +35,16 @@ from moodnet.models.checkpoint import METRICS_CSV, Checkpoint, save_checkpoint
 from moodnet.models.config import ModelConfig
 from moodnet.training.arrays import augment_mel, band_statistics, targets_of
 from moodnet.training.config import TrainConfig
+from moodnet.training.distributed import (
+    broadcast_buffers,
+    embed_sharded,
+    gather_outputs,
+    is_main_process,
+    mean_over_ranks,
+    replicas,
+    shard_batches,
+    wrap,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -144,17 +154,31 @@ def fit(
     Returns
     -------
     FitResult
+
+    Notes
+    -----
+    Under torchrun (:mod:`moodnet.training.distributed`) the processes train one
+    ``DistributedDataParallel`` model on shares of each epoch (``batch_size`` stays the
+    global batch) and only rank 0 shows progress and writes.
     """
     import torch
 
     if len(train) < 2 or len(val) < 1:
         raise DataError(f"need >= 2 train and >= 1 validation tracks, got {len(train)}/{len(val)}")
+    group = replicas()
+    if group is not None and len(train) < 2 * group.world_size:
+        raise DataError(f"{group.world_size} processes need >= {2 * group.world_size} train "
+                        f"tracks (two per batch-norm batch), got {len(train)}")
+    if group is not None and not group.is_main:
+        run_dir, config = None, replace(config, progress=False)
     _check_monitor(config.monitor, model)
     device = next(model.parameters()).device
     criterion = criterion.to(device)
     rng = np.random.default_rng(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+    rank = group.rank if group is not None else 0
+    generator = torch.Generator().manual_seed(config.seed + rank)
+    torch.manual_seed(config.seed + rank)
+    forward = wrap(model, group)
     optimiser = _optimiser(model, config)
     scheduler = _scheduler(optimiser, config)
     fill = torch.from_numpy(_mask_fill(train, mel_fill))
@@ -164,9 +188,17 @@ def fit(
     with _progress(config) as bar, _tensorboard(config, run_dir) as board:
         for epoch in range(1, config.max_epochs + 1):
             started = time.perf_counter()
-            train_loss = _train_epoch(
-                model, train, config, criterion, optimiser, rng, generator, fill
+            batches = (
+                minibatches(len(train), batch_size=config.batch_size, rng=rng)
+                if group is None
+                else shard_batches(len(train), batch_size=config.batch_size, epoch=epoch,
+                                   seed=config.seed, group=group)
             )
+            train_loss = _train_epoch(
+                model, train, config, criterion, optimiser, batches, generator, fill,
+                forward=forward,
+            )
+            broadcast_buffers(model, group)
             metrics = _validate(model, val, config, criterion, device)
             monitored = metrics[f"val_{config.monitor}"]
             score = monitored if maximise else -monitored
@@ -213,8 +245,12 @@ def _validate(
     criterion: Criterion,
     device: torch.device,
 ) -> dict[str, float]:
-    outputs = predict_outputs(
-        model, val, batch_size=config.eval_batch_size, device=device, bf16=config.bf16
+    outputs = gather_outputs(
+        lambda data: predict_outputs(
+            model, data, batch_size=config.eval_batch_size, device=device, bf16=config.bf16
+        ),
+        val,
+        replicas(),
     )
     metrics = {"val_loss": _loss_of(criterion, outputs, val, device)}
     metrics.update({f"val_{k}": v for k, v in validation_metrics(outputs, val).items()})
@@ -227,23 +263,28 @@ def _train_epoch(
     config: TrainConfig,
     criterion: Criterion,
     optimiser: torch.optim.Optimizer,
-    rng: np.random.Generator,
+    batches: Iterable[np.ndarray],
     generator: torch.Generator,
     fill: torch.Tensor,
+    *,
+    forward: nn.Module | None = None,
 ) -> float:
+    """One epoch over ``batches`` (track indices); ``forward`` (the DDP wrapper of ``model``
+    under torchrun) runs the batches. Returns the mean train loss (over every rank)."""
     import torch
 
     device = next(model.parameters()).device
+    run = forward if forward is not None else model
     model.train()
     total, count = 0.0, 0
-    for index in minibatches(len(data), batch_size=config.batch_size, rng=rng):
+    for index in batches:
         inputs = model_inputs(model, data, index, device=device)
         if config.augment.active and "mel" in inputs:
             inputs["mel"] = augment_mel(
                 inputs["mel"], config=config.augment, fill=fill, generator=generator
             )
         with bf16_autocast(device, enabled=config.bf16):
-            outputs = model(**inputs)
+            outputs = run(**inputs)
         loss = criterion(outputs, targets_of(data, index, device=device))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -252,7 +293,7 @@ def _train_epoch(
         optimiser.step()
         total += float(loss.detach()) * len(index)
         count += len(index)
-    return total / count
+    return mean_over_ranks(total, count, replicas())
 
 
 def _check_monitor(monitor: str, model: nn.Module) -> None:
@@ -399,7 +440,8 @@ def train_arrays(
             )
     result.checkpoint.metrics.update(_train_summary(train, model_config))
     if out is not None:
-        save_checkpoint(result.checkpoint, out)
+        if is_main_process():  # under torchrun, rank 0 writes
+            save_checkpoint(result.checkpoint, out)
         result.run_dir = Path(out)
     return result
 
@@ -472,7 +514,7 @@ def _train_single(
     if getattr(model, "uses_lyrics", False) and info.word_vectors is not None:
         set_word_vectors(model, info.word_vectors)
     model.to(device)
-    if out is not None:
+    if out is not None and is_main_process():
         Path(out).mkdir(parents=True, exist_ok=True)
     criterion = _criterion(config, train, scaling)
     fitted = fit(
@@ -504,12 +546,15 @@ def _train_single(
 def _precomputed(
     model: nn.Module, train: ArrayData, val: ArrayData, *, config: TrainConfig
 ) -> tuple[ArrayData, ArrayData]:
-    """Embed both splits once with the model's frozen audio part; fit its standardisation on
-    the train embeddings."""
-    train, val = (
-        precompute_audio(model, data, batch_size=config.eval_batch_size, progress=config.progress)
-        for data in (train, val)
-    )
+    """Embed both splits once with the model's frozen audio part (under torchrun each process
+    embeds a share of the tracks); fit its standardisation on the train embeddings."""
+    group = replicas()
+
+    def embed(data: ArrayData) -> ArrayData:
+        return precompute_audio(model, data, batch_size=config.eval_batch_size,
+                                progress=config.progress and is_main_process())
+
+    train, val = (embed_sharded(embed, data, group) for data in (train, val))
     if train.embeddings is None:
         raise DataError("the train arrays have no audio embeddings")
     for module in model.modules():

@@ -1,0 +1,55 @@
+"""Run by tests/test_ddp.py under torchrun (2 CPU processes): trains the debug model on
+generated arrays with DistributedDataParallel and leaves, per rank, its final weights, its
+epoch history and the train tracks it saw in each epoch.
+
+Usage: torchrun --standalone --nproc-per-node 2 tests/ddp_worker.py OUT_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from moodnet.models.arrays import ArrayData
+from moodnet.training.config import load_train_config
+from moodnet.training.distributed import process_group_from_env, shard_batches
+from moodnet.training.loop import train_arrays
+
+N_TRAIN, N_VAL, EPOCHS = 40, 12, 6
+
+
+def synthetic(n: int, *, seed: int, n_mels: int = 16, frames: int = 160) -> ArrayData:
+    """Arousal drives the high bands' energy, valence pulses in the low bands."""
+    rng = np.random.default_rng(seed)
+    va = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
+    mel = rng.normal(0, 1, size=(n, n_mels, frames)).astype(np.float32) + 3.0
+    mel[:, n_mels // 2 :, :] += 2 * va[:, 1, None, None]
+    mel[:, : n_mels // 2, ::4] += 1.5 * va[:, 0, None, None]
+    return ArrayData(mel=mel, va=va)
+
+
+def main(out: Path) -> int:
+    with process_group_from_env(device="cpu") as group:
+        if group is None or group.world_size != 2:
+            raise SystemExit(f"expected 2 processes under torchrun, got {group}")
+        config = load_train_config("debug", overrides=[
+            "model.n_frames=128", f"max_epochs={EPOCHS}", "patience=0", "batch_size=8",
+            "num_threads=1", "seed=3"])
+        result = train_arrays(config, synthetic(N_TRAIN, seed=0), synthetic(N_VAL, seed=1),
+                              run_dir=out / f"run{group.rank}")
+        weights = {k: v.detach().cpu().numpy()
+                   for k, v in result.checkpoint.model.state_dict().items()}
+        np.savez(out / f"weights{group.rank}.npz", **weights)
+        seen = [[int(i) for batch in shard_batches(N_TRAIN, batch_size=config.batch_size,
+                                                   epoch=epoch, seed=config.seed, group=group)
+                 for i in batch] for epoch in range(1, EPOCHS + 1)]
+        (out / f"rank{group.rank}.json").write_text(json.dumps(
+            {"history": result.history, "seen": seen, "world_size": group.world_size}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
