@@ -50,16 +50,20 @@ def build_tiny_checkpoint(
 
     from moodnet.audio import FeatureConfig
     from moodnet.lyrics import Vocabulary, lyrics_tokens
-    from moodnet.models import ModelConfig, build_model
+    from moodnet.models import build_model, parse_model_config
     from moodnet.models.checkpoint import Checkpoint, save_checkpoint
 
     features = FeatureConfig(n_mels=40, clip_seconds=clip_seconds)
     vocabulary = Vocabulary.build([lyrics_tokens(t) for t in MADE_UP_LYRICS], min_count=1)
     n_classes = 0 if task == "va" else len(CLASS_NAMES)
-    config = ModelConfig(
-        name=name, task=task, n_classes=n_classes, n_mels=features.n_mels,
-        n_frames=features.n_frames, vocab_size=len(vocabulary), embed_dim=8,
-    )
+    branches: dict[str, dict[str, object]] = {
+        "audio": {"name": "paper_audio"},
+        "lyrics": {"name": "lyrics_cnn", "vocab_size": len(vocabulary), "embed_dim": 8},
+    }
+    own = [part for part in branches.values() if part["name"] == name]
+    tagged = own[0] if own else {"name": name, **branches}  # a branch alone, or their fusion
+    config = parse_model_config({**tagged, "task": task, "n_classes": n_classes})
+    config = config.with_features(features)
     torch.manual_seed(seed)
     checkpoint = Checkpoint(
         model=build_model(config),

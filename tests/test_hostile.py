@@ -192,12 +192,15 @@ def _other_shape_in_header(run: Path) -> None:
 
 
 _TAMPERED = {
-    "musicnn_hidden 10**7": (lambda run: _tamper_json(run, {"model.musicnn_hidden": 10**7}),
-                             r"musicnn_hidden: 10000000 is not an integer in 0\.\.4096"),
-    "fusion_hidden 10**7": (lambda run: _tamper_json(run, {"model.fusion_hidden": 10**7}),
-                            r"fusion_hidden: 10000000 is not an integer"),
-    "n_mels a string": (lambda run: _tamper_json(run, {"model.n_mels": "forty"}),
+    "audio hidden 10**7": (lambda run: _tamper_json(run, {"model.audio.hidden": 10**7}),
+                           r"paper_audio\.hidden: 10000000 is not an integer in 1\.\.4096"),
+    "fusion hidden 10**7": (lambda run: _tamper_json(run, {"model.hidden": 10**7}),
+                            r"mid_fusion\.hidden: 10000000 is not an integer"),
+    "n_mels a string": (lambda run: _tamper_json(run, {"model.audio.n_mels": "forty"}),
                         r"bad model config"),
+    "n_frames not the features'": (
+        lambda run: _tamper_json(run, {"model.audio.n_frames": 1292}),
+        r"n_frames=1292 disagrees with the frames of the features"),
     "max_tokens -1": (lambda run: _tamper_json(run, {"max_tokens": -1}),
                       r"max_tokens -1 is not in 1\.\.100000"),
     "mel_mean of another length": (

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from moodnet.errors import ConfigError, ParameterError
-from moodnet.models import MODELS, ModelConfig, build_model
+from moodnet.models import MODELS, ModelConfig, PaperAudioConfig, build_model, parse_model_config
 from moodnet.models.fusion import combine_late, search_late_weight
 from moodnet.models.heads import configure_scaling
 from moodnet.models.lyrics import set_word_vectors
@@ -15,25 +15,25 @@ from moodnet.models.lyrics import set_word_vectors
 N_MELS, FRAMES, VOCAB, K = 12, 96, 40, 5
 
 
+SMALL: dict[str, dict[str, object]] = {
+    "paper_audio": {"n_mels": N_MELS, "n_frames": FRAMES, "channels": [6, 4], "hidden": 10},
+    "short_chunk": {"n_mels": N_MELS, "chunk_frames": 32, "channels": [4, 8], "hidden": 10},
+    "lyrics_cnn": {"vocab_size": VOCAB, "embed_dim": 8, "hidden": 6},
+    "lyrics_bag": {"vocab_size": VOCAB, "embed_dim": 8, "hidden": 6},
+    "mid_fusion": {"hidden": 12},
+    "late_fusion": {},
+}
+"""Small fields of each architecture but musicnn_head (tests/test_musicnn_head.py)."""
+
+
 def small_config(name: str, task: str = "va", **changes: object) -> ModelConfig:
-    fields: dict[str, object] = dict(
-        name=name,
-        task=task,
-        n_classes=K if task != "va" else 0,
-        n_mels=N_MELS,
-        n_frames=FRAMES,
-        audio_channels=(6, 4),
-        audio_hidden=10,
-        chunk_frames=32,
-        chunk_channels=(4, 8),
-        vocab_size=VOCAB,
-        embed_dim=8,
-        lstm_hidden=6,
-        bag_hidden=6,
-        fusion_hidden=12,
-    )
-    fields.update(changes)
-    return ModelConfig(**fields)  # type: ignore[arg-type]
+    """A small config of ``name``; fusion models over the small paper ConvNet and lyrics CNN."""
+    data: dict[str, object] = {"name": name, **SMALL.get(name, {})}
+    if name.endswith("_fusion"):
+        data["audio"] = {"name": "paper_audio", **SMALL["paper_audio"]}
+        data["lyrics"] = {"name": "lyrics_cnn", **SMALL["lyrics_cnn"]}
+    data.update(task=task, n_classes=K if task != "va" else 0, **changes)
+    return parse_model_config(data)
 
 
 def inputs(batch: int = 4, length: int = 120) -> dict[str, torch.Tensor]:
@@ -140,16 +140,22 @@ def test_va_head_outputs_on_the_target_scale() -> None:
 
 
 def test_bad_configs_raise() -> None:
-    with pytest.raises(ConfigError, match="unknown model"):
-        build_model(small_config("transformer"))
+    with pytest.raises(ConfigError, match="unknown model 'transformer'"):
+        small_config("transformer")
     with pytest.raises(ConfigError, match="n_classes"):
-        ModelConfig(task="classes", n_classes=1)
+        PaperAudioConfig(task="classes", n_classes=1)
     with pytest.raises(ConfigError, match="task"):
-        ModelConfig(task="ranking")
+        PaperAudioConfig(task="ranking")
+    with pytest.raises(ConfigError, match="abstract"):
+        ModelConfig()
     with pytest.raises(ParameterError, match="too short"):
         build_model(small_config("paper_audio", n_frames=20))
-    with pytest.raises(ParameterError, match="not an audio model"):
-        build_model(small_config("mid_fusion", audio_model="lyrics_cnn"))
+    with pytest.raises(ConfigError, match="'lyrics_cnn' is not an audio model"):
+        small_config("mid_fusion", audio={"name": "lyrics_cnn"})
+    with pytest.raises(ConfigError, match="n_frames is not set"):
+        build_model(PaperAudioConfig())
+    with pytest.raises(ConfigError, match="n_mels is not set"):
+        build_model(PaperAudioConfig(crop_frames=100))
 
 
 def test_late_fusion_module_averages_its_branches() -> None:

@@ -20,7 +20,7 @@ from moodnet.audio.musicnn_frontend import (
 from moodnet.data.extract import extract
 from moodnet.data.manifest import write_manifest
 from moodnet.errors import ConfigError, ParameterError
-from moodnet.models import ModelConfig, build_model
+from moodnet.models import MidFusionConfig, ModelConfig, build_model, parse_model_config
 from moodnet.models.arrays import ArrayData, precompute_audio
 from moodnet.models.checkpoint import WEIGHTS, load_checkpoint
 from moodnet.models.musicnn import MusicnnEmbedder
@@ -34,22 +34,24 @@ SR = 16000
 QUADRANT_INFO = DataInfo(class_names=("Q1", "Q2", "Q3", "Q4"))
 
 
-def head_config(name: str = "musicnn_head", **changes: object) -> ModelConfig:
-    fields: dict[str, object] = dict(
-        name=name,
-        task="multitask",
-        n_classes=4,
-        n_mels=96,
-        musicnn_hidden=8,
-        audio_model="musicnn_head",
-        lyrics_model="lyrics_bag",
-        vocab_size=30,
-        embed_dim=8,
-        bag_hidden=6,
-        fusion_hidden=10,
-    )
-    fields.update(changes)
-    return ModelConfig(**fields)  # type: ignore[arg-type]
+HEAD = {"name": "musicnn_head", "hidden": 8}
+BAG = {"name": "lyrics_bag", "vocab_size": 30, "embed_dim": 8, "hidden": 6}
+
+
+def head_config(name: str = "musicnn_head", *, audio: dict[str, object] = HEAD) -> ModelConfig:
+    """A small ``musicnn_head`` (or ``mid_fusion`` of ``audio`` and a lyrics bag), multitask."""
+    data: dict[str, object] = {**HEAD, "task": "multitask", "n_classes": 4}
+    if name == "mid_fusion":
+        data = {"name": name, "task": "multitask", "n_classes": 4, "hidden": 10,
+                "audio": audio, "lyrics": BAG}  # fmt: skip
+    return parse_model_config(data)
+
+
+MUSICNN_FEATURE_OVERRIDES = [
+    f"features.{key}={value}"
+    for key, value in musicnn_feature_config().to_dict().items()
+    if value is not None
+]
 
 
 def tone(seconds: float, *, freq: float, noise: float, seed: int) -> np.ndarray:
@@ -109,8 +111,8 @@ def test_backbone_is_frozen_unsaved_and_moves_with_the_model() -> None:
     assert model.training and not model.backbone.training
     model.to(torch.float64)
     assert next(model.backbone.parameters()).dtype == torch.float64
-    with pytest.raises(ConfigError, match="96"):
-        build_model(head_config(n_mels=40))
+    with pytest.raises(ParameterError, match="96"):
+        model.float().precompute(torch.zeros(1, 40, 200))
     with pytest.raises(ParameterError, match="embeddings"):
         model.float()(embeddings=torch.zeros(2, 10))
 
@@ -127,8 +129,22 @@ def test_mid_fusion_over_musicnn_head_precomputes_and_runs_without_lyrics() -> N
     )
     alone = model(embeddings=embeddings)["va"]
     assert not torch.allclose(alone, model(embeddings=embeddings, tokens=tokens)["va"])
-    with pytest.raises(ParameterError):
-        build_model(head_config("mid_fusion", audio_model="paper_audio", n_mels=96)).precompute(mel)
+    paper = {"name": "paper_audio", "n_mels": 96, "n_frames": 190}
+    with pytest.raises(ParameterError, match="precomputes nothing"):
+        build_model(head_config("mid_fusion", audio=paper)).precompute(mel)
+
+
+def test_musicnn_head_refuses_features_other_than_its_backbones() -> None:
+    """Not only the band count: a 22.05 kHz, 96-band cache is refused, naming every field."""
+    paper_like = replace(musicnn_feature_config(), sample_rate=22050, n_fft=1024, hop_length=512)
+    with pytest.raises(ConfigError, match=r"sample_rate 22050, musicnn needs 16000.*hop_length"):
+        head_config("mid_fusion").with_features(paper_like)
+    with pytest.raises(ConfigError, match="log 'db', musicnn needs 'log1p'"):
+        head_config().with_features(replace(musicnn_feature_config(), log="db"))
+    shorter = replace(musicnn_feature_config(), clip_seconds=4.0, crop="first")
+    assert head_config().with_features(shorter) == head_config()  # any clip is fine
+    with pytest.raises(ConfigError, match="features_musicnn"):
+        load_train_config(overrides=["model={name: musicnn_head}", "features.n_mels=96"])
 
 
 def test_training_embeds_once_and_the_checkpoint_round_trips(tmp_path: Path) -> None:
@@ -140,9 +156,8 @@ def test_training_embeds_once_and_the_checkpoint_round_trips(tmp_path: Path) -> 
     data = ArrayData(mel=mel, va=va, classes=classes)
     config = load_train_config(
         overrides=[
-            "model.name=musicnn_head",
-            "model.n_mels=96",
-            "model.musicnn_hidden=8",
+            "model={name: musicnn_head, hidden: 8}",
+            *MUSICNN_FEATURE_OVERRIDES,
             "max_epochs=3",
             "device=cpu",
             "progress=false",
@@ -164,6 +179,13 @@ def test_training_embeds_once_and_the_checkpoint_round_trips(tmp_path: Path) -> 
     np.testing.assert_array_equal(first.va, second.va)
     np.testing.assert_array_equal(first.class_probs, second.class_probs)
     assert loaded.feature_config() == musicnn_feature_config()
+
+
+MODELS_BY_NAME = {
+    "musicnn_head": "{name: musicnn_head, hidden: 8}",
+    "mid_fusion": "{name: mid_fusion, audio: {name: musicnn_head, hidden: 8}, "
+    "lyrics: {name: lyrics_bag}}",
+}
 
 
 @pytest.mark.parametrize("name", ["musicnn_head", "mid_fusion"])
@@ -201,10 +223,7 @@ def test_tiny_end_to_end_training_on_generated_audio(tmp_path: Path, name: str) 
             "data.word_vectors=random",
             *(f"features.{key}={value}" for key, value in features.to_dict().items()
               if value is not None),
-            f"model.name={name}",
-            "model.audio_model=musicnn_head",
-            "model.lyrics_model=lyrics_bag",
-            "model.musicnn_hidden=8",
+            f"model={MODELS_BY_NAME[name]}",
             "max_epochs=2",
             "device=cpu",
             "progress=false",
@@ -230,7 +249,9 @@ def test_the_shipped_musicnn_head_model_loads_offline_and_predicts() -> None:
     folder = Path(str(resources.files("moodnet").joinpath("assets", "models", "musicnn_head")))
     assert all((folder / name).stat().st_size < 1_000_000 for name in ("checkpoint.json", WEIGHTS))
     ckpt = load_checkpoint(folder, device="cpu")
-    assert ckpt.model_config.audio_model == "musicnn_head" and ckpt.va_scale == "unit"
+    config = ckpt.model_config
+    assert isinstance(config, MidFusionConfig) and config.audio.name == "musicnn_head"
+    assert ckpt.va_scale == "unit"
     assert ckpt.class_names == ("Q1", "Q2", "Q3", "Q4")
     features = ckpt.feature_config()
     assert features is not None and replace(features, clip_seconds=30.0) == musicnn_feature_config()

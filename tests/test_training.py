@@ -61,8 +61,21 @@ def synthetic(n: int, *, seed: int, n_mels: int = 16, frames: int = 160) -> Arra
     return ArrayData(mel=mel, tokens=tokens, has_lyrics=has, va=va, classes=quadrant)
 
 
+PAPER = "{name: paper_audio, crop_frames: 128, channels: [8, 8], hidden: 16}"
+LYRICS_CNN = "{name: lyrics_cnn, hidden: 8}"
+SMALL_MODELS = {
+    "paper_audio": PAPER,
+    "short_chunk": "{name: short_chunk, chunk_frames: 32, channels: [4, 8], hidden: 16}",
+    "lyrics_cnn": LYRICS_CNN,
+    "lyrics_bag": "{name: lyrics_bag, hidden: 8}",
+    "mid_fusion": f"{{name: mid_fusion, hidden: 16, audio: {PAPER}, lyrics: {LYRICS_CNN}}}",
+    "late_fusion": f"{{name: late_fusion, audio: {PAPER}, lyrics: {LYRICS_CNN}}}",
+}
+"""The small model of each architecture (the debug config's sizes) as a --set value."""
+
+
 def config_for(name: str, **overrides: object) -> TrainConfig:
-    sets = [f"model.name={name}", "model.n_frames=128", "max_epochs=6", "patience=3"]
+    sets = [f"model={SMALL_MODELS[name]}", "max_epochs=6", "patience=3"]
     sets += [f"{k}={v}" for k, v in overrides.items()]
     return load_train_config(DEBUG, overrides=sets)
 
@@ -204,7 +217,7 @@ def test_load_checkpoint_reports_broken_directories(tmp_path: Path) -> None:
     (tmp_path / CHECKPOINT_JSON).write_text(json.dumps({**meta, "format_version": 99}))
     with pytest.raises(CheckpointError, match="format version 99"):
         load_checkpoint(tmp_path)
-    meta["model"]["bag_hidden"] = 3
+    meta["model"]["hidden"] = 3
     (tmp_path / CHECKPOINT_JSON).write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="do not load"):
         load_checkpoint(tmp_path)
@@ -387,10 +400,11 @@ def test_mid_fusion_multitask_trains_from_the_manifest(
         overrides=[
             f"data.manifest={manifest}",
             f"data.cache_dir={cache}",
-            "model.name=mid_fusion",
+            f"model={SMALL_MODELS['mid_fusion']}",
             "data.labels=given",
             "data.multitask=true",
             "model.modality_dropout=0.5",
+            "model.audio.crop_frames=160",
         ],
     )
     result = train(config, out_dir=tmp_path)

@@ -1,8 +1,12 @@
 """Typed configuration: dataclasses read from and written to YAML, with dotted overrides.
 
 A config is a (possibly nested) dataclass. ``load_config(Cls, path, overrides=["a.b=3"])``
-reads YAML, applies ``key=value`` overrides (values parsed as YAML scalars) and builds the
+reads YAML, applies ``key=value`` overrides (values parsed as YAML) and builds the
 dataclass, rejecting unknown keys with a :class:`~moodnet.errors.ConfigError`.
+
+A field may be typed with a tagged union's base class (``moodnet.models.config.ModelConfig``):
+a class with a ``from_tagged(data, where=...)`` classmethod is read by it, and an instance
+with a ``to_tagged()`` method is written by it (``{"name": ..., **fields}``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,16 @@ def to_dict(config: Any) -> dict[str, Any]:
     """Turn a config dataclass into plain YAML/JSON-able data (tuples become lists)."""
     if not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise ConfigError(f"not a config dataclass instance: {config!r}")
-    return _plain(dataclasses.asdict(config))
+    plain: dict[str, Any] = _plain(config)
+    return plain
 
 
 def _plain(value: Any) -> Any:
+    tagged = getattr(value, "to_tagged", None)
+    if callable(tagged):
+        return _plain(tagged())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {item.name: _plain(getattr(value, item.name)) for item in dataclasses.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -50,7 +60,8 @@ def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown key(s) {unknown}; known: {sorted(names)}")
     kwargs = {
-        key: _coerce(hints[key], value, f"{cls.__name__}.{key}") for key, value in data.items()
+        key: coerce_value(hints[key], value, f"{cls.__name__}.{key}")
+        for key, value in data.items()
     }
     try:
         return cls(**kwargs)
@@ -58,21 +69,26 @@ def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
         raise ConfigError(f"{cls.__name__}: {exc}") from exc
 
 
-def _coerce(hint: Any, value: Any, where: str) -> Any:
+def coerce_value(hint: Any, value: Any, where: str) -> Any:
+    """``value`` read from YAML/JSON as the type ``hint`` (nested dataclasses built, lists
+    made tuples, numbers written as strings made floats); ``where`` names it in errors."""
     origin = typing.get_origin(hint)
+    parse = getattr(hint, "from_tagged", None)
+    if isinstance(hint, type) and callable(parse):
+        return parse(value, where=where)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return from_dict(hint, value)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(args[0], value, where) if len(args) == 1 else value
+        return coerce_value(args[0], value, where) if len(args) == 1 else value
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         hint_args = typing.get_args(hint)
         inner = hint_args[0] if hint_args else Any
-        return tuple(_coerce(inner, v, where) for v in value)
+        return tuple(coerce_value(inner, v, where) for v in value)
     if hint is float and isinstance(value, int | str) and not isinstance(value, bool):
         try:
             return float(value)  # YAML 1.1 reads "1e-3" as a string

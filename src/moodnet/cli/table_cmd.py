@@ -9,7 +9,9 @@ from moodnet.cli import add_overrides_option
 
 EPILOG = """\
 Trains one model per cell (label scheme x modality) on the manifest's train split, early-stopped
-on validation, and evaluates it on train and test. Writes table.md, table.csv (every metric),
+on validation, and evaluates it on train and test. The columns' models come from the config's
+model: a fusion model (as in table and table_musicnn) gives the bimodal column and its
+branches the audio and lyrics columns. Writes table.md, table.csv (every metric),
 results.json and va_scatter.png into --out. Schemes that cannot be fitted (e.g. more k-means
 clusters than distinct VA points) are reported as missing cells.
 
@@ -68,9 +70,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     for modality, name in DEFAULT_MODELS.items():
         parser.add_argument(
             f"--{modality}-model",
-            default=name,
             metavar="NAME",
-            help=f"registry model of the {modality} column ({name})",
+            help=f"registry model of the {modality} column (default: the config's own; else "
+            f"{name}); a model the config does not hold gets its defaults",
         )
     parser.add_argument(
         "--subset",

@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.core import json_safe
-from moodnet.errors import MoodnetError, ParameterError
+from moodnet.errors import ConfigError, MoodnetError, ParameterError
 from moodnet.evaluation.evaluate import Evaluation, evaluate_arrays, evaluate_predictions
 from moodnet.evaluation.metrics import Estimate
 from moodnet.io_utils import atomic_write, atomic_write_text
@@ -38,6 +38,7 @@ from moodnet.io_utils import atomic_write, atomic_write_text
 if TYPE_CHECKING:
     from moodnet.models.arrays import ArrayData
     from moodnet.models.checkpoint import Checkpoint
+    from moodnet.models.config import ModelConfig
     from moodnet.training.config import TrainConfig
     from moodnet.training.data import Dataset, LabelledData
 
@@ -49,6 +50,7 @@ AUDIO_MODALITIES = frozenset({"audio", "bimodal", "late", "svm_audio"})
 """Columns that read the feature cache; a table without them needs no ``moodnet extract``."""
 SPLITS = ("train", "test")
 DEFAULT_MODELS = {"audio": "paper_audio", "lyrics": "lyrics_cnn", "bimodal": "mid_fusion"}
+"""The model of each trained column when the base config holds none for it."""
 
 
 @dataclass
@@ -222,7 +224,7 @@ def compute_table(
     *,
     schemes: Sequence[str] = DEFAULT_SCHEMES,
     modalities: Sequence[str] = MODALITIES,
-    models: dict[str, str] | None = None,
+    models: Mapping[str, str | None] | None = None,
     subset: str = "all",
     n_boot: int = 1000,
     runs_dir: str | Path | None = None,
@@ -236,8 +238,8 @@ def compute_table(
     schemes : ``va`` and/or class label schemes (``given`` = the manifest's own labels)
     modalities : some of ``audio``, ``lyrics``, ``bimodal``, ``late``, ``svm_audio``,
         ``svm_lyrics``; lyrics columns are dropped when no track has lyrics
-    models : registry names per modality (default ``paper_audio``, ``lyrics_cnn``,
-        ``mid_fusion``)
+    models : registry names per modality (``audio``, ``lyrics``, ``bimodal``) that override the
+        base config's models (:func:`column_models`); None or a missing name keeps them
     subset : ``all`` tracks, or only the tracks ``with_lyrics`` (in every column)
     n_boot : bootstrap resamples per metric
     runs_dir : keep every trained cell's checkpoint in ``runs_dir/<scheme>_<modality>``
@@ -254,24 +256,27 @@ def compute_table(
     unknown = sorted(set(modalities) - set(ALL_MODALITIES))
     if unknown:
         raise ParameterError(f"unknown modalities {unknown}; known: {ALL_MODALITIES}")
-    models = {**DEFAULT_MODELS, **(models or {})}
+    columns = {
+        modality: model.with_features(config.features)
+        for modality, model in column_models(config.model, names=models or {}).items()
+    }
     reads_audio = bool(set(modalities) & AUDIO_MODALITIES)
     dataset = load_dataset(config, audio=True, lyrics=True, mel=reads_audio)  # same tracks
     if not dataset.has_lyrics:
         modalities = [m for m in modalities if m in ("audio", "svm_audio")]
     if subset == "with_lyrics":
         dataset = _with_lyrics_only(dataset)
-    dataset = _with_audio_embeddings(dataset, config, models, modalities)
+    dataset = _with_audio_embeddings(dataset, config, columns, modalities)
     say = log or (lambda line: None)
     classical = _classical_features(config, dataset, modalities)
     cells: list[CellResult] = []
     for scheme in schemes:
         cells += _scheme_cells(
-            config, dataset, scheme, modalities, models, n_boot, say, classical, runs_dir
+            config, dataset, scheme, modalities, columns, n_boot, say, classical, runs_dir
         )
     meta = {
         "manifest": str(config.data.manifest),
-        "models": models,
+        "models": {modality: model.name for modality, model in columns.items()},
         "subset": subset,
         "n_tracks": {split: len(tracks) for split, tracks in dataset.tracks.items()},
         "features": config.features.to_dict(),
@@ -284,8 +289,55 @@ def compute_table(
     )
 
 
+def column_models(
+    base: ModelConfig, *, names: Mapping[str, str | None]
+) -> dict[str, ModelConfig]:
+    """The model config of each trained column (``audio``, ``lyrics``, ``bimodal``).
+
+    The base config's own models are used: a fusion config gives the bimodal column and its
+    branches the audio and lyrics columns; a unimodal config gives its column. A column the
+    base config has no model for, or whose name in ``names`` differs from it, gets that
+    registered model's defaults (:data:`DEFAULT_MODELS` when unnamed). The bimodal column
+    always fuses the audio and lyrics columns' models.
+
+    Raises
+    ------
+    ConfigError
+        A name is unknown, or not of its column's kind (``--bimodal-model lyrics_cnn``).
+    """
+    from moodnet.models import model_spec
+    from moodnet.models.config import AudioConfig, FusionConfig, LyricsConfig
+
+    own: dict[str, ModelConfig] = dict(base.branches())
+    if own:
+        own["bimodal"] = base
+    elif base.uses_audio:
+        own["audio"] = base
+    else:
+        own["lyrics"] = base
+    columns: dict[str, ModelConfig] = {}
+    for modality, fallback in DEFAULT_MODELS.items():
+        kept = own.get(modality)
+        wanted = names.get(modality) or (kept.name if kept is not None else fallback)
+        keep = kept is not None and kept.name == wanted
+        columns[modality] = kept if keep and kept is not None else model_spec(wanted).config()
+    audio, lyrics, bimodal = columns["audio"], columns["lyrics"], columns["bimodal"]
+    kinds = ((audio, AudioConfig, "audio"), (lyrics, LyricsConfig, "lyrics"),
+             (bimodal, FusionConfig, "fusion"))  # fmt: skip
+    for model, kind, what in kinds:
+        if not isinstance(model, kind):
+            raise ConfigError(f"table column model {model.name!r} is not a {what} model")
+    assert isinstance(audio, AudioConfig) and isinstance(lyrics, LyricsConfig)
+    assert isinstance(bimodal, FusionConfig)
+    columns["bimodal"] = replace(bimodal, audio=audio, lyrics=lyrics)
+    return columns
+
+
 def _with_audio_embeddings(
-    dataset: Dataset, config: TrainConfig, models: dict[str, str], modalities: Sequence[str]
+    dataset: Dataset,
+    config: TrainConfig,
+    columns: Mapping[str, ModelConfig],
+    modalities: Sequence[str],
 ) -> Dataset:
     """Run a frozen audio backbone (``musicnn_head``) once for the whole table instead of once
     per cell, when every trained column that reads audio uses it."""
@@ -293,7 +345,7 @@ def _with_audio_embeddings(
     from moodnet.models.arrays import precompute_audio
 
     audio_columns = [m for m in modalities if m in ("audio", "bimodal")]
-    built = [build_model(replace(config.model, name=models[m])) for m in audio_columns]
+    built = [build_model(columns[m]) for m in audio_columns]
     if not built or not all(getattr(model, "precomputes_audio", False) for model in built):
         return dataset
     arrays = {
@@ -320,7 +372,7 @@ def _scheme_cells(
     dataset: Dataset,
     scheme: str,
     modalities: Sequence[str],
-    models: dict[str, str],
+    columns: Mapping[str, ModelConfig],
     n_boot: int,
     say: Callable[[str], None],
     classical: dict[str, dict[str, Any]],
@@ -346,7 +398,7 @@ def _scheme_cells(
         else:
             run = None if runs_dir is None else Path(runs_dir) / f"{scheme}_{modality}"
             cell, checkpoint = _trained_cell(
-                config, scheme, modality, models[modality], data, n_boot, run
+                config, scheme, modality, columns[modality], data, n_boot, run
             )
             if checkpoint is not None:
                 trained[modality] = checkpoint
@@ -359,7 +411,7 @@ def _trained_cell(
     config: TrainConfig,
     scheme: str,
     modality: str,
-    model_name: str,
+    model: ModelConfig,
     data: LabelledData,
     n_boot: int,
     run_dir: Path | None,
@@ -367,9 +419,7 @@ def _trained_cell(
     from moodnet.training.loop import train_arrays
 
     started = time.perf_counter()
-    cell_config = replace(
-        config, model=replace(config.model, name=model_name), out_dir=None, monitor="loss"
-    )
+    cell_config = replace(config, model=model, out_dir=None, monitor="loss")
     try:
         result = train_arrays(
             cell_config, data.train, data.validation, info=data.info, run_dir=run_dir

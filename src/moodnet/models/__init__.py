@@ -1,6 +1,7 @@
 """Models: one registry :data:`MODELS` from names to builders, and :func:`build_model`.
 
-Every model is built from a :class:`ModelConfig` alone, takes
+Every model is built from its architecture's config alone (:mod:`moodnet.models.config`: one
+typed dataclass per entry of :data:`MODELS`, a tagged union in checkpoints and YAML), takes
 ``forward(mel=(B, n_mels, T) raw log-mel, tokens=(B, L) word ids, has_lyrics=(B,) bool)``
 (each optional where the model does not use it) and returns raw outputs:
 ``{"va": (B, 2) on the target scale, "logits": (B, K)}`` depending on ``config.task``.
@@ -18,83 +19,86 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moodnet.errors import ConfigError
-from moodnet.models.config import TASKS, ModelConfig
+from moodnet.models.config import (
+    TASKS,
+    LateFusionConfig,
+    LyricsBagConfig,
+    LyricsCNNConfig,
+    MidFusionConfig,
+    ModelConfig,
+    MusicnnHeadConfig,
+    PaperAudioConfig,
+    ShortChunkConfig,
+    parse_model_config,
+)
 
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["MODELS", "TASKS", "ModelConfig", "ModelSpec", "build_model", "model_spec"]
+__all__ = [
+    "MODELS",
+    "TASKS",
+    "LateFusionConfig",
+    "LyricsBagConfig",
+    "LyricsCNNConfig",
+    "MidFusionConfig",
+    "ModelConfig",
+    "ModelSpec",
+    "MusicnnHeadConfig",
+    "PaperAudioConfig",
+    "ShortChunkConfig",
+    "build_model",
+    "model_spec",
+    "parse_model_config",
+]
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: where its class lives and which inputs it reads."""
+    """A registered model: its config class, where its module class lives, what it is."""
 
+    config: type[ModelConfig]
     module: str
     attr: str
-    uses_audio: bool
-    uses_lyrics: bool
     description: str
+
+    @property
+    def uses_audio(self) -> bool:
+        return self.config.uses_audio
+
+    @property
+    def uses_lyrics(self) -> bool:
+        return self.config.uses_lyrics
 
     def load(self) -> Any:
         return getattr(importlib.import_module(self.module), self.attr)
 
     def __call__(self, config: ModelConfig, *, head: bool = True) -> nn.Module:
+        if not isinstance(config, self.config):
+            raise ConfigError(f"{self.attr} is built from a {self.config.__name__}, "
+                              f"not {type(config).__name__}")  # fmt: skip
         model: nn.Module = self.load()(config, head=head)
         return model
 
 
-MODELS: dict[str, ModelSpec] = {
-    "paper_audio": ModelSpec(
-        "moodnet.models.audio",
-        "PaperAudioCNN",
-        True,
-        False,
-        "Delbouys et al. 1-D ConvNet over mel bands (32x8, pool 4, 16x8, pool 4, dense 64)",
-    ),
-    "short_chunk": ModelSpec(
-        "moodnet.models.audio",
-        "ShortChunkCNN",
-        True,
-        False,
-        "2-D CNN over ~3 s log-mel chunks, chunk features averaged at inference",
-    ),
-    "musicnn_head": ModelSpec(
-        "moodnet.models.musicnn_head",
-        "MusicnnHead",
-        True,
-        False,
-        "frozen pretrained musicnn (MSD) -> mean 200-d patch embedding -> linear head / MLP",
-    ),
-    "lyrics_cnn": ModelSpec(
-        "moodnet.models.lyrics",
-        "LyricsCNN",
-        False,
-        True,
-        "Delbouys et al. word vectors -> Conv1d 16x2 -> max-pool 2 -> LSTM 40",
-    ),
-    "lyrics_bag": ModelSpec(
-        "moodnet.models.lyrics",
-        "LyricsBag",
-        False,
-        True,
-        "bag of word vectors (mean and max) -> dense (lexicon / embedding MLP)",
-    ),
-    "mid_fusion": ModelSpec(
-        "moodnet.models.fusion",
-        "MidFusion",
-        True,
-        True,
-        "audio and lyrics penultimate features concatenated -> dense 100, trained jointly",
-    ),
-    "late_fusion": ModelSpec(
-        "moodnet.models.fusion",
-        "LateFusion",
-        True,
-        True,
-        "weighted average of an audio model and a lyrics model",
-    ),
-}
+_SPECS = (
+    ModelSpec(PaperAudioConfig, "moodnet.models.audio", "PaperAudioCNN",
+              "Delbouys et al. 1-D ConvNet over mel bands (32x8, pool 4, 16x8, pool 4, dense 64)"),
+    ModelSpec(ShortChunkConfig, "moodnet.models.audio", "ShortChunkCNN",
+              "2-D CNN over ~3 s log-mel chunks, chunk features averaged at inference"),
+    ModelSpec(MusicnnHeadConfig, "moodnet.models.musicnn_head", "MusicnnHead",
+              "frozen pretrained musicnn (MSD) -> mean 200-d patch embedding -> linear head / MLP"),
+    ModelSpec(LyricsCNNConfig, "moodnet.models.lyrics", "LyricsCNN",
+              "Delbouys et al. word vectors -> Conv1d 16x2 -> max-pool 2 -> LSTM 40"),
+    ModelSpec(LyricsBagConfig, "moodnet.models.lyrics", "LyricsBag",
+              "bag of word vectors (mean and max) -> dense (lexicon / embedding MLP)"),
+    ModelSpec(MidFusionConfig, "moodnet.models.fusion", "MidFusion",
+              "audio and lyrics penultimate features concatenated -> dense 100, trained jointly"),
+    ModelSpec(LateFusionConfig, "moodnet.models.fusion", "LateFusion",
+              "weighted average of an audio model and a lyrics model"),
+)  # fmt: skip
+MODELS: dict[str, ModelSpec] = {spec.config.name: spec for spec in _SPECS}
+"""Architecture name (its config's tag) -> :class:`ModelSpec`."""
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -106,5 +110,8 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def build_model(config: ModelConfig) -> nn.Module:
-    """A freshly initialised model for ``config`` (in training mode, on the CPU)."""
+    """A freshly initialised model for ``config`` (in training mode, on the CPU).
+
+    ``config`` has its feature-derived fields filled (:meth:`ModelConfig.with_features`).
+    """
     return model_spec(config.name)(config)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from moodnet.errors import ParameterError
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import PaperAudioConfig, ShortChunkConfig
 from moodnet.models.heads import Head, InputNorm, Outputs, fit_length
 
 
@@ -35,33 +35,35 @@ def _require_mel(mel: Tensor | None, n_mels: int) -> Tensor:
 
 
 class PaperAudioCNN(nn.Module):
-    """The audio ConvNet of Delbouys et al. (2018); its dense layer is sized for ``n_frames``."""
+    """The audio ConvNet of Delbouys et al. (2018); its dense layer is sized for the window it
+    sees (``config.input_frames``)."""
 
     uses_audio = True
     uses_lyrics = False
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
+    def __init__(self, config: PaperAudioConfig, *, head: bool = True) -> None:
         super().__init__()
         self.config = config
-        c1, c2 = config.audio_channels
-        kernel, pool = config.audio_kernel, config.audio_pool
-        length = _conv_pool_length(_conv_pool_length(config.n_frames, kernel, pool), kernel, pool)
+        c1, c2 = config.channels
+        kernel, pool, frames = config.kernel, config.pool, config.input_frames
+        length = _conv_pool_length(_conv_pool_length(frames, kernel, pool), kernel, pool)
         if length < 1:
-            raise ParameterError(f"n_frames={config.n_frames} is too short for the paper ConvNet")
-        self.norm = InputNorm(config.n_mels)
-        self.conv1 = nn.Conv1d(config.n_mels, c1, kernel)
+            raise ParameterError(f"a window of {frames} frames is too short for the paper ConvNet")
+        self.norm = InputNorm(config.bands)
+        self.conv1 = nn.Conv1d(config.bands, c1, kernel)
         self.bn1 = nn.BatchNorm1d(c1)
         self.conv2 = nn.Conv1d(c1, c2, kernel)
         self.bn2 = nn.BatchNorm1d(c2)
         self.pool = nn.MaxPool1d(pool)
         self.dropout = nn.Dropout(config.dropout)
-        self.dense = nn.Linear(c2 * length, config.audio_hidden)
-        self.n_features = config.audio_hidden
-        self.head = Head(self.n_features, config) if head else None
+        self.dense = nn.Linear(c2 * length, config.hidden)
+        self.n_features = config.hidden
+        self.head = Head(self.n_features, config, dropout=config.dropout) if head else None
 
     def features(self, mel: Tensor) -> Tensor:
-        x = self.norm(_require_mel(mel, self.config.n_mels))  # (B, M, T)
-        x = fit_length(x, self.config.n_frames, random=self.training and self.config.random_crop)
+        x = self.norm(_require_mel(mel, self.config.bands))  # (B, M, T)
+        frames, random = self.config.input_frames, self.training and self.config.random_crop
+        x = fit_length(x, frames, random=random)
         x = self.bn1(self.pool(torch.relu(self.conv1(x))))  # (B, 32, T1)
         x = self.bn2(self.pool(torch.relu(self.conv2(x))))  # (B, 16, T2)
         return torch.relu(self.dense(self.dropout(x.flatten(1))))  # (B, 64)
@@ -74,7 +76,7 @@ class PaperAudioCNN(nn.Module):
     ) -> Outputs:
         if self.head is None:
             raise ParameterError("a branch built with head=False has no outputs")
-        return self.head(self.features(_require_mel(mel, self.config.n_mels)))
+        return self.head(self.features(_require_mel(mel, self.config.bands)))
 
 
 class _ConvBlock(nn.Sequential):
@@ -93,17 +95,17 @@ class ShortChunkCNN(nn.Module):
     uses_audio = True
     uses_lyrics = False
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
+    def __init__(self, config: ShortChunkConfig, *, head: bool = True) -> None:
         super().__init__()
         self.config = config
-        channels = (1, *config.chunk_channels)
-        self.norm = InputNorm(config.n_mels)
+        channels = (1, *config.channels)
+        self.norm = InputNorm(config.bands)
         self.blocks = nn.Sequential(*(_ConvBlock(a, b) for a, b in itertools.pairwise(channels)))
         self.blocks.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.dropout = nn.Dropout(config.dropout)
-        self.dense = nn.Linear(2 * channels[-1], config.audio_hidden)
-        self.n_features = config.audio_hidden
-        self.head = Head(self.n_features, config) if head else None
+        self.dense = nn.Linear(2 * channels[-1], config.hidden)
+        self.n_features = config.hidden
+        self.head = Head(self.n_features, config, dropout=config.dropout) if head else None
 
     def chunk_features(self, chunks: Tensor) -> Tensor:
         x = chunks.unsqueeze(1).contiguous(memory_format=torch.channels_last)  # (B, 1, M, T)
@@ -112,7 +114,7 @@ class ShortChunkCNN(nn.Module):
         return torch.relu(self.dense(self.dropout(pooled)))  # (B, F)
 
     def features(self, mel: Tensor) -> Tensor:
-        x = self.norm(_require_mel(mel, self.config.n_mels))  # (B, M, T)
+        x = self.norm(_require_mel(mel, self.config.bands))  # (B, M, T)
         size = self.config.chunk_frames
         if x.shape[-1] <= size:
             return self.chunk_features(fit_length(x, size, random=False))
@@ -133,7 +135,7 @@ class ShortChunkCNN(nn.Module):
     ) -> Outputs:
         if self.head is None:
             raise ParameterError("a branch built with head=False has no outputs")
-        return self.head(self.features(_require_mel(mel, self.config.n_mels)))
+        return self.head(self.features(_require_mel(mel, self.config.bands)))
 
 
 def _random_chunks(x: Tensor, size: int) -> Tensor:

@@ -3,7 +3,8 @@
 Layout (``docs/DESIGN.md``)::
 
     run_dir/
-      checkpoint.json    # format + version, model config, feature config, label scheme,
+      checkpoint.json    # format + version, model config (tagged: {"name": ..., ...}; format 1
+                         # held one flat config, converted on load), feature config, label scheme,
                          # class names, normalisation (mel mean/std), VA scale and train
                          # statistics, vocabulary, train config, best epoch, metrics
       model.safetensors  # weights only
@@ -34,12 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moodnet.config import from_dict, to_dict
 from moodnet.core import DEFAULT_DEVICE, json_safe, resolve_device, softmax
 from moodnet.errors import CheckpointError, ConfigError, DataError, ParameterError
 from moodnet.io_utils import atomic_write, atomic_write_text
 from moodnet.models.arrays import ArrayData, predict_outputs
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import ModelConfig, parse_model_config
 from moodnet.models.weights import expected_shapes, load_state
 from moodnet.version import __version__
 
@@ -51,7 +51,10 @@ if TYPE_CHECKING:
     from moodnet.lyrics import Vocabulary
 
 FORMAT = "moodnet-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, FORMAT_VERSION)
+"""Versions :func:`load_checkpoint` reads: 1 stored one flat model config for every
+architecture (:mod:`moodnet.models.config_v1` converts it), 2 the architecture's own."""
 CHECKPOINT_JSON = "checkpoint.json"
 WEIGHTS = "model.safetensors"
 WEIGHTS_TORCH = "model.pt"
@@ -82,7 +85,7 @@ class Checkpoint:
     Attributes
     ----------
     model : the torch module (eval mode) on ``device``
-    model_config : its :class:`ModelConfig`
+    model_config : its architecture's config (a :class:`ModelConfig` subclass)
     mel_mean, mel_std : np.ndarray [shape=(n_mels,)] train normalisation, or None
     va_mean, va_std : np.ndarray [shape=(2,)] train target statistics, or None
     va_scale : scale of the VA outputs (``unit`` = [-1, 1]; ``zscore`` for Deezer labels)
@@ -194,7 +197,7 @@ class Checkpoint:
         has_lyrics: np.ndarray | None,
         embeddings: np.ndarray | None = None,
     ) -> ArrayData:
-        n_mels = self.model_config.n_mels
+        n_mels = self.model_config.input_mels
         if embeddings is not None and getattr(self.model, "precomputes_audio", False):
             mel = None
             embeddings = np.asarray(embeddings, dtype=np.float32)
@@ -213,8 +216,9 @@ class Checkpoint:
             tokens = np.asarray(tokens, dtype=np.int64)
             if tokens.ndim != 2:
                 raise ParameterError(f"tokens: expected shape (B, L), got {tokens.shape}")
-            if tokens.size and (tokens.min() < 0 or tokens.max() >= self.model_config.vocab_size):
-                raise ParameterError(f"tokens: ids outside 0..{self.model_config.vocab_size - 1}")
+            vocab = self.model_config.input_vocab or 0
+            if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab):
+                raise ParameterError(f"tokens: ids outside 0..{vocab - 1}")
         if has_lyrics is not None:
             has_lyrics = np.asarray(has_lyrics, dtype=bool).reshape(-1)
         if mel is None and embeddings is None and tokens is None:
@@ -232,7 +236,7 @@ class Checkpoint:
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "moodnet_version": __version__,
-            "model": to_dict(self.model_config),
+            "model": self.model_config.to_tagged(),
             "features": self.features,
             "label_scheme": self.label_scheme,
             "class_names": list(self.class_names),
@@ -285,12 +289,46 @@ def read_checkpoint_json(run_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a moodnet checkpoint")
-    if data.get("format_version") != FORMAT_VERSION:
+    if data.get("format_version") not in READ_VERSIONS:
         raise CheckpointError(
             f"{path}: format version {data.get('format_version')}, this moodnet reads "
-            f"{FORMAT_VERSION}"
+            f"{' and '.join(map(str, READ_VERSIONS))}"
         )
     return data
+
+
+def checkpoint_model_config(data: dict[str, Any], *, path: Path) -> ModelConfig:
+    """The model config of a parsed ``checkpoint.json``, checked against its feature config.
+
+    Format 1's flat config is converted (:func:`moodnet.models.config_v1.config_from_flat`);
+    the fields derived from the features must agree with them, and ``musicnn_head`` must have
+    its backbone's features.
+
+    Raises
+    ------
+    CheckpointError
+        A bad model or feature config, or the two disagree.
+    """
+    from moodnet.audio import FeatureConfig
+    from moodnet.models.config_v1 import config_from_flat
+
+    raw = data.get("features")
+    try:
+        features = FeatureConfig.from_dict(raw) if isinstance(raw, dict) else None
+    except (ConfigError, ParameterError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: bad feature config ({exc})") from None
+    try:
+        if data.get("format_version") == 1:
+            config = config_from_flat(data.get("model"), features=features)
+        else:
+            config = parse_model_config(data.get("model"), where="model")
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: bad model config ({exc})") from None
+    try:
+        return config if features is None else config.with_features(features)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: the model config does not fit its features ({exc})"
+                              ) from None  # fmt: skip
 
 
 def load_checkpoint(
@@ -312,15 +350,17 @@ def load_checkpoint(
     ------
     CheckpointError
         A part is missing, of another format version, or does not match the model config.
+
+    Notes
+    -----
+    Checkpoints of format 1 (one flat model config) load as they are: their config is
+    converted to the architecture's own and the model rebuilt identically.
     """
     from moodnet.models import build_model
 
     run_dir = Path(run_dir)
     data = read_checkpoint_json(run_dir)
-    try:
-        config = from_dict(ModelConfig, data["model"])
-    except (ConfigError, KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{run_dir / CHECKPOINT_JSON}: bad model config ({exc})") from None
+    config = checkpoint_model_config(data, path=run_dir / CHECKPOINT_JSON)
     _check_fields(run_dir / CHECKPOINT_JSON, data, config)
     state = load_state(_weights_path(run_dir), expected_shapes(config))  # checked, then read
     model = build_model(config)
@@ -388,17 +428,20 @@ def _check_fields(path: Path, data: dict[str, Any], config: ModelConfig) -> None
         if not isinstance(part, dict):
             raise CheckpointError(f"{path}: {section} must be an object")
         for key in keys:
-            _check_numbers(path, f"{section}.{key}", part.get(key),
-                           config.n_mels if section == "normalisation" else 2)
+            size = config.input_mels if section == "normalisation" else 2
+            _check_numbers(path, f"{section}.{key}", part.get(key), size)
     for key in ("features", "vocabulary", "label_scheme", "train_config"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise CheckpointError(f"{path}: {key} must be an object")
 
 
-def _check_numbers(path: Path, name: str, values: object, size: int) -> None:
+def _check_numbers(path: Path, name: str, values: object, size: int | None) -> None:
+    """``values`` is None or ``size`` finite numbers (any number of them for ``size`` None:
+    a model without log-mel input ignores the mel normalisation)."""
     if values is None:
         return
-    ok = (isinstance(values, list) and len(values) == size
+    ok = (isinstance(values, list) and (size is None or len(values) == size)
           and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values))
     if not ok or not np.isfinite(np.asarray(values, dtype=np.float64)).all():
-        raise CheckpointError(f"{path}: {name} must be {size} finite numbers")
+        count = "" if size is None else f"{size} "
+        raise CheckpointError(f"{path}: {name} must be {count}finite numbers")

@@ -1,7 +1,7 @@
 """Bi-modal models (Delbouys et al., 2018).
 
 - :class:`MidFusion`: the penultimate features of an audio and a lyrics branch, concatenated
-  -> dense ``fusion_hidden`` (100) -> head, trained jointly. Lyrics are optional: a track
+  -> dense ``hidden`` (100) -> head, trained jointly. Lyrics are optional: a track
   without them uses the lyrics branch's learned "no lyrics" vector, and ``modality_dropout``
   hides the lyrics of random training tracks so that the model also works from audio alone.
   With a frozen audio branch (``musicnn_head``) it also precomputes and accepts embeddings.
@@ -21,19 +21,17 @@ import torch
 from torch import Tensor, nn
 
 from moodnet.errors import ParameterError
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import FusionConfig, LateFusionConfig, MidFusionConfig
 from moodnet.models.heads import Head, Outputs
 
 
-def _branches(config: ModelConfig, *, head: bool) -> tuple[Any, Any]:
+def _branches(config: FusionConfig, *, head: bool) -> tuple[Any, Any]:
+    """The audio and lyrics branch models, built from the branch configs (which carry the
+    fusion config's task: :class:`FusionConfig`)."""
     from moodnet.models import model_spec
 
-    audio, lyrics = model_spec(config.audio_model), model_spec(config.lyrics_model)
-    if not audio.uses_audio or audio.uses_lyrics:
-        raise ParameterError(f"audio_model {config.audio_model!r} is not an audio model")
-    if not lyrics.uses_lyrics or lyrics.uses_audio:
-        raise ParameterError(f"lyrics_model {config.lyrics_model!r} is not a lyrics model")
-    return audio(config, head=head), lyrics(config, head=head)
+    audio, lyrics = config.audio, config.lyrics
+    return model_spec(audio.name)(audio, head=head), model_spec(lyrics.name)(lyrics, head=head)
 
 
 def lyrics_present(
@@ -52,15 +50,15 @@ class MidFusion(nn.Module):
     uses_audio = True
     uses_lyrics = True
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
+    def __init__(self, config: MidFusionConfig, *, head: bool = True) -> None:
         super().__init__()
         self.config = config
         self.audio, self.lyrics = _branches(config, head=False)
         width = self.audio.n_features + self.lyrics.n_features
         self.dropout = nn.Dropout(config.dropout)
-        self.dense = nn.Linear(width, config.fusion_hidden)
-        self.n_features = config.fusion_hidden
-        self.head = Head(self.n_features, config) if head else None
+        self.dense = nn.Linear(width, config.hidden)
+        self.n_features = config.hidden
+        self.head = Head(self.n_features, config, dropout=config.dropout) if head else None
 
     @property
     def precomputes_audio(self) -> bool:
@@ -70,7 +68,7 @@ class MidFusion(nn.Module):
     def precompute(self, mel: Tensor) -> Tensor:
         """The audio branch's frozen embedding of ``mel`` (see :attr:`precomputes_audio`)."""
         if not self.precomputes_audio:
-            raise ParameterError(f"audio_model {self.config.audio_model!r} precomputes nothing")
+            raise ParameterError(f"audio model {self.config.audio.name!r} precomputes nothing")
         embeddings: Tensor = self.audio.precompute(mel)
         return embeddings
 
@@ -86,7 +84,9 @@ class MidFusion(nn.Module):
         if audio_input is None:
             raise ParameterError("the fusion model needs a log-mel input (mel=...)")
         batch, device = audio_input.shape[0], audio_input.device
-        present = lyrics_present(tokens, has_lyrics, batch_size=batch, pad_id=self.config.pad_id)
+        present = lyrics_present(
+            tokens, has_lyrics, batch_size=batch, pad_id=self.config.lyrics.pad_id
+        )
         present = present.to(device)
         if self.training and self.config.modality_dropout > 0:
             keep = torch.rand(batch, device=device) >= self.config.modality_dropout
@@ -99,7 +99,7 @@ class MidFusion(nn.Module):
             audio = self.audio.features(mel)  # (B, Fa)
         lyrics = self.lyrics.features(tokens, present, batch_size=batch)  # (B, Fl)
         joint = torch.cat([audio, lyrics], dim=1)  # (B, Fa + Fl)
-        return torch.relu(self.dense(self.dropout(joint)))  # (B, fusion_hidden)
+        return torch.relu(self.dense(self.dropout(joint)))  # (B, hidden)
 
     def forward(
         self,
@@ -119,7 +119,7 @@ class LateFusion(nn.Module):
     uses_audio = True
     uses_lyrics = True
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
+    def __init__(self, config: LateFusionConfig, *, head: bool = True) -> None:
         super().__init__()
         if not head:
             raise ParameterError("late fusion has no penultimate features to share")
@@ -135,7 +135,7 @@ class LateFusion(nn.Module):
         if mel is None:
             raise ParameterError("late fusion needs a log-mel input (mel=...)")
         present = lyrics_present(
-            tokens, has_lyrics, batch_size=mel.shape[0], pad_id=self.config.pad_id
+            tokens, has_lyrics, batch_size=mel.shape[0], pad_id=self.config.lyrics.pad_id
         ).to(mel.device)
         audio = self.audio(mel=mel)
         lyrics = self.lyrics(tokens=tokens, has_lyrics=present)

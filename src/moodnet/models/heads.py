@@ -34,14 +34,17 @@ class InputNorm(nn.Module):
 
 
 class Head(nn.Module):
-    """Linear outputs: VA on the target scale (``mean + std * linear``) and/or class logits."""
+    """Linear outputs: VA on the target scale (``mean + std * linear``) and/or class logits.
+
+    ``config`` gives the outputs (``task``, ``n_classes``); ``dropout`` comes before them.
+    """
 
     va_mean: Tensor
     va_std: Tensor
 
-    def __init__(self, n_features: int, config: ModelConfig) -> None:
+    def __init__(self, n_features: int, config: ModelConfig, *, dropout: float) -> None:
         super().__init__()
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = nn.Dropout(dropout)
         self.va = nn.Linear(n_features, 2) if config.has_va else None
         self.logits = nn.Linear(n_features, config.n_classes) if config.has_classes else None
         self.register_buffer("va_mean", torch.zeros(2), persistent=False)

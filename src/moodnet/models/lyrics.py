@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from moodnet.errors import ParameterError
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import LyricsBagConfig, LyricsCNNConfig, LyricsConfig
 from moodnet.models.heads import Head, Outputs
 
 
@@ -28,7 +28,7 @@ class _LyricsModel(nn.Module):
     uses_lyrics = True
     n_features: int
 
-    def __init__(self, config: ModelConfig, n_features: int, *, head: bool) -> None:
+    def __init__(self, config: LyricsConfig, n_features: int, *, head: bool) -> None:
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(
@@ -37,7 +37,7 @@ class _LyricsModel(nn.Module):
         self.embedding.weight.requires_grad_(not config.freeze_embedding)
         self.no_lyrics = nn.Parameter(torch.zeros(n_features))
         self.n_features = n_features
-        self.head = Head(n_features, config) if head else None
+        self.head = Head(n_features, config, dropout=config.dropout) if head else None
 
     def encode(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         raise NotImplementedError
@@ -74,14 +74,16 @@ class _LyricsModel(nn.Module):
 class LyricsCNN(_LyricsModel):
     """Word vectors -> Conv1d -> max-pool -> LSTM; features = the LSTM's last hidden state."""
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
-        super().__init__(config, config.lstm_hidden, head=head)
-        self.conv = nn.Conv1d(config.embed_dim, config.lyrics_channels, config.lyrics_kernel)
-        self.pool = nn.MaxPool1d(config.lyrics_pool)
-        self.lstm = nn.LSTM(config.lyrics_channels, config.lstm_hidden, batch_first=True)
+    config: LyricsCNNConfig
+
+    def __init__(self, config: LyricsCNNConfig, *, head: bool = True) -> None:
+        super().__init__(config, config.hidden, head=head)
+        self.conv = nn.Conv1d(config.embed_dim, config.channels, config.kernel)
+        self.pool = nn.MaxPool1d(config.pool)
+        self.lstm = nn.LSTM(config.channels, config.hidden, batch_first=True)
 
     def encode(self, tokens: Tensor, lengths: Tensor) -> Tensor:
-        kernel, pool = self.config.lyrics_kernel, self.config.lyrics_pool
+        kernel, pool = self.config.kernel, self.config.pool
         shortest = kernel + pool - 1
         if tokens.shape[1] < shortest:
             tokens = nn.functional.pad(
@@ -98,10 +100,10 @@ class LyricsCNN(_LyricsModel):
 class LyricsBag(_LyricsModel):
     """Masked mean and max of the word vectors -> dense ``bag_hidden`` (a lexicon/BoE MLP)."""
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
-        super().__init__(config, config.bag_hidden, head=head)
+    def __init__(self, config: LyricsBagConfig, *, head: bool = True) -> None:
+        super().__init__(config, config.hidden, head=head)
         self.dropout = nn.Dropout(config.dropout)
-        self.dense = nn.Linear(2 * config.embed_dim, config.bag_hidden)
+        self.dense = nn.Linear(2 * config.embed_dim, config.hidden)
 
     def encode(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         vectors = self.embedding(tokens)  # (B, L, E)

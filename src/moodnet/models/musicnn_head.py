@@ -1,13 +1,14 @@
 """``musicnn_head``: a small trained head on the frozen, pretrained musicnn (MSD) embedding.
 
 Input: musicnn's log-mel ``mel`` (B, 96, T) (``FeatureConfig`` equal to
-:func:`moodnet.audio.musicnn_frontend.musicnn_feature_config`, so the feature cache and the
-predictor compute it like any other log-mel). The frozen backbone cuts it into
+:func:`moodnet.audio.musicnn_frontend.musicnn_feature_config` but for the clip length, so the
+feature cache and the predictor compute it like any other log-mel; the config refuses other
+features: :func:`moodnet.models.config.check_musicnn_features`). The frozen backbone cuts it into
 non-overlapping 3 s patches (187 frames; the incomplete last one dropped, a clip shorter than
 one patch repeated), takes every patch's 200-d penultimate activation and averages them over
 the patches that are not all zeros (zero padding of short clips); the mean embedding is
 standardised with train statistics and fed to a linear head or a one-hidden-layer MLP
-(``musicnn_hidden``).
+(``MusicnnHeadConfig.hidden``).
 
 The backbone (:func:`moodnet.models.musicnn.load_msd_musicnn`, shipped with the package) is
 kept out of the registered submodules: it is not in ``state_dict()`` (so checkpoints hold only
@@ -27,8 +28,8 @@ import torch
 from torch import Tensor, nn
 
 from moodnet.audio.musicnn_frontend import MUSICNN_N_MELS, MUSICNN_PATCH_FRAMES
-from moodnet.errors import ConfigError, ParameterError
-from moodnet.models.config import ModelConfig
+from moodnet.errors import ParameterError
+from moodnet.models.config import MusicnnHeadConfig
 from moodnet.models.heads import Head, Outputs
 from moodnet.models.musicnn import Musicnn, load_msd_musicnn
 
@@ -73,13 +74,8 @@ class MusicnnHead(nn.Module):
     embedding_mean: Tensor
     embedding_std: Tensor
 
-    def __init__(self, config: ModelConfig, *, head: bool = True) -> None:
+    def __init__(self, config: MusicnnHeadConfig, *, head: bool = True) -> None:
         super().__init__()
-        if config.n_mels != MUSICNN_N_MELS:
-            raise ConfigError(
-                f"ModelConfig.n_mels={config.n_mels}: musicnn_head needs musicnn's "
-                f"{MUSICNN_N_MELS}-band log-mel (the packaged config features_musicnn)"
-            )
         self.config = config
         backbone = load_msd_musicnn().requires_grad_(False)
         object.__setattr__(self, "backbone", backbone)  # unregistered: not saved, not trained
@@ -89,12 +85,12 @@ class MusicnnHead(nn.Module):
         self.register_buffer("embedding_std", torch.ones(width))
         self.hidden: nn.Module | None = None
         self.n_features = width
-        if config.musicnn_hidden:
+        if config.hidden:
             self.hidden = nn.Sequential(
-                nn.Dropout(config.dropout), nn.Linear(width, config.musicnn_hidden), nn.ReLU()
+                nn.Dropout(config.dropout), nn.Linear(width, config.hidden), nn.ReLU()
             )
-            self.n_features = config.musicnn_hidden
-        self.head = Head(self.n_features, config) if head else None
+            self.n_features = config.hidden
+        self.head = Head(self.n_features, config, dropout=config.dropout) if head else None
 
     def _apply(self, fn: Callable[..., Any], recurse: bool = True) -> MusicnnHead:
         super()._apply(fn, recurse)

@@ -2,9 +2,14 @@
 
 ``load_train_config("paper_audio", overrides=["optim.lr=0.01"])`` (a packaged config by
 name, or a YAML path). Every field
-has a default, so a YAML file only names what differs. The data-dependent model fields
-(``model.task``, ``model.n_classes``, ``model.n_mels``, ``model.vocab_size``,
-``model.embed_dim``) are filled from the data at training time.
+has a default, so a YAML file only names what differs. ``model`` is one architecture's config,
+tagged by its name (``model: {name: paper_audio, crop_frames: 1024}``; fusion models nest
+their branches: ``model: {name: mid_fusion, audio: {name: ...}, lyrics: {name: ...}}``;
+:mod:`moodnet.models.config`); ``--set model.dropout=0.3`` changes one field and
+``--set 'model={name: lyrics_bag}'`` the whole model. The model fields that derive from the
+features (``n_mels``, the paper ConvNet's ``n_frames``) are filled from ``features`` when the
+config is built (a value that disagrees is an error); the data-dependent ones (``task``,
+``n_classes``, ``vocab_size``, ``embed_dim``) from the data at training time.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from moodnet.audio import FeatureConfig
 from moodnet.config import load_config
 from moodnet.core import DEFAULT_DEVICE
 from moodnet.errors import ConfigError
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import ModelConfig, PaperAudioConfig
 
 OPTIMISERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "plateau")
@@ -124,7 +129,9 @@ class TrainConfig:
 
     Attributes
     ----------
-    data, features, model, optim, augment : the sections above
+    data, features, optim, augment : the sections above
+    model : the architecture's config (:mod:`moodnet.models.config`), its feature-derived
+        fields filled from ``features``
     batch_size, eval_batch_size : minibatch sizes
     max_epochs, patience : early stopping after ``patience`` epochs without improvement of
         ``monitor`` on the validation split (0 = never stop early); the best epoch's weights
@@ -144,7 +151,7 @@ class TrainConfig:
 
     data: DataConfig = field(default_factory=DataConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig = field(default_factory=PaperAudioConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = 32
@@ -172,6 +179,12 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be >= 1")
         if self.patience < 0 or self.num_threads < 0:
             raise ConfigError("patience and num_threads must be >= 0")
+        if not isinstance(self.model, ModelConfig):
+            raise ConfigError(f"model: expected a model config, got {type(self.model).__name__}")
+        try:
+            self.model = self.model.with_features(self.features)
+        except ConfigError as exc:
+            raise ConfigError(f"model: {exc}") from None
 
 
 def load_train_config(

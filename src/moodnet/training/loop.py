@@ -32,7 +32,7 @@ from moodnet.models.arrays import (
     predict_outputs,
 )
 from moodnet.models.checkpoint import METRICS_CSV, Checkpoint, save_checkpoint
-from moodnet.models.config import ModelConfig
+from moodnet.models.config import LateFusionConfig, ModelConfig
 from moodnet.training.arrays import augment_mel, band_statistics, targets_of
 from moodnet.training.config import TrainConfig
 from moodnet.training.distributed import (
@@ -403,8 +403,8 @@ def resolve_model_config(config: TrainConfig, train: ArrayData, info: DataInfo) 
     if info.word_vectors is not None:
         changes["vocab_size"], changes["embed_dim"] = info.word_vectors.shape
     elif train.tokens is not None:
-        changes["vocab_size"] = max(model.vocab_size, int(train.tokens.max()) + 1)
-    return replace(model, **changes)
+        changes["min_vocab"] = int(train.tokens.max()) + 1
+    return model.with_data(**changes)
 
 
 def train_arrays(
@@ -572,9 +572,10 @@ def _train_late_fusion(
     from moodnet.models.fusion import search_late_weight
 
     mc = config.model
+    assert isinstance(mc, LateFusionConfig)  # train_arrays sends late_fusion here
     branches = {}
-    for part, name in (("audio", mc.audio_model), ("lyrics", mc.lyrics_model)):
-        branch_config = replace(config, model=replace(mc, name=name))
+    for part, branch in mc.branches().items():
+        branch_config = replace(config, model=branch)
         branches[part] = _train_single(branch_config, train, val, info=info, out=None)
     audio_out = predict_outputs(branches["audio"].checkpoint.model, val)
     lyrics_out = predict_outputs(branches["lyrics"].checkpoint.model, val)
