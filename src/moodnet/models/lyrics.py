@@ -98,7 +98,7 @@ class LyricsCNN(_LyricsModel):
 
 
 class LyricsBag(_LyricsModel):
-    """Masked mean and max of the word vectors -> dense ``bag_hidden`` (a lexicon/BoE MLP)."""
+    """Masked mean and max of the word vectors -> dense ``hidden`` (a lexicon/BoE MLP)."""
 
     def __init__(self, config: LyricsBagConfig, *, head: bool = True) -> None:
         super().__init__(config, config.hidden, head=head)
