@@ -22,8 +22,8 @@ from moodnet.audio.patch_descriptors import (
 from moodnet.core import quadrant_of
 from moodnet.errors import CheckpointError, DataError, LyricsError
 from moodnet.models.fast_head import LinearHead, StudentWeights, quadrant_probabilities
-from moodnet.models.fast_model import FastModel, save_fast_checkpoint
-from moodnet.training.fast import concordance, fit_head
+from moodnet.models.fast_model import FastModel, LyricsBranches, save_fast_checkpoint
+from moodnet.training.fast import concordance, fit_fusion, fit_head
 from predict_helpers import FRENCH_LYRICS, HAPPY_LYRICS, SAD_LYRICS, calm, loud
 
 SR = PATCH_SAMPLE_RATE
@@ -132,6 +132,60 @@ def test_checkpoint_round_trip_and_tampered_heads(tmp_path):
         FastModel.load(tmp_path / "ok")
 
 
+def _lyrics_head(n: int, valence_weight: float) -> LinearHead:
+    weights = np.zeros((n, 2), np.float32)
+    weights[0, 0] = valence_weight
+    return LinearHead(mean=np.zeros(n, np.float32), std=np.ones(n, np.float32), weights=weights,
+                      bias=np.zeros(2, np.float32), scale=np.ones(2, np.float32))
+
+
+def test_lyrics_branches_round_trip_and_one_branch_checkpoints_still_load(tmp_path):
+    n = len(patch_descriptor_names())
+    embedding = np.zeros(384, np.float32)
+    embedding[0] = 1.0
+    # sentiment head: valence logit = sentiment_mean (column 0)
+    both = LyricsBranches(_lyrics_head(384, 2.0), _lyrics_head(5, 1.0),
+                          np.array([[0.5, 0.0], [1.0, 0.0], [0.1, 0.2]], np.float32))
+    save_fast_checkpoint(tmp_path / "two", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=both)
+    model = FastModel.load(tmp_path / "two")
+    happy = model.lyrics_offset(embedding, text=HAPPY_LYRICS)
+    sad = model.lyrics_offset(embedding, text=SAD_LYRICS)
+    assert happy[0] - sad[0] > 0.3  # the sentiment branch tells them apart
+    assert happy[0] == pytest.approx(0.5 * 2.0 + 0.1 + _sentiment_mean(HAPPY_LYRICS), abs=1e-5)
+    assert happy[1] == pytest.approx(0.2)
+    with pytest.raises(CheckpointError, match="text"):
+        model.lyrics_offset(embedding)
+    # a checkpoint of the MiniLM branch alone (fusion rows: weight, bias) loads and needs no text
+    one = LyricsBranches(_lyrics_head(384, 2.0), None, np.array([[0.5, 0.0], [0.1, 0.2]]))
+    save_fast_checkpoint(tmp_path / "one", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=one)
+    np.testing.assert_allclose(FastModel.load(tmp_path / "one").lyrics_offset(embedding),
+                               [1.1, 0.2], atol=1e-6)
+    bad = LyricsBranches(_lyrics_head(384, 2.0), _lyrics_head(5, 1.0), one.fusion)
+    save_fast_checkpoint(tmp_path / "bad", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=bad)
+    with pytest.raises(CheckpointError, match="fusion"):
+        FastModel.load(tmp_path / "bad")
+
+
+def _sentiment_mean(text: str) -> float:
+    from moodnet.lyrics.features import sentiment_features
+
+    return float(sentiment_features(text)[0])
+
+
+def test_fit_fusion_weighs_an_informative_branch_and_ignores_noise():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(2000, 2))
+    signs = (truth + rng.normal(size=truth.shape) > 0).astype(int)
+    audio = 0.5 * truth + rng.normal(size=truth.shape)
+    informative, noise = truth + rng.normal(size=truth.shape), rng.normal(size=truth.shape)
+    weights, biases = fit_fusion(audio, [informative, noise], signs)
+    assert weights.shape == (2, 2) and biases.shape == (2,)
+    assert (weights[0] > 0.3).all() and (weights[1] < 0.1).all()
+
+
 @pytest.fixture(scope="module")
 def shipped():
     from moodnet import Predictor
@@ -218,12 +272,15 @@ def test_the_default_model_predicts_without_torch(clips):
 
 
 def test_lyrics_move_valence_the_way_they_mean(shipped, clips):
-    """Same audio: clearly positive lyrics give valence >= 0.1 higher than clearly negative
-    ones (the margin the lyrics issue asks for)."""
-    happy = shipped.predict(clips["calm"], lyrics=HAPPY_LYRICS)
-    sad = shipped.predict(clips["calm"], lyrics=SAD_LYRICS)
-    assert happy.used_lyrics and sad.used_lyrics
-    assert happy.valence - sad.valence >= 0.1
+    """Same audio, calm or loud: clearly positive lyrics give valence >= 0.1 higher than
+    clearly negative ones (the margin the lyrics issue asks for; measured 0.32 calm, 0.21
+    loud), and arousal barely moves."""
+    for clip in ("calm", "loud"):
+        happy = shipped.predict(clips[clip], lyrics=HAPPY_LYRICS)
+        sad = shipped.predict(clips[clip], lyrics=SAD_LYRICS)
+        assert happy.used_lyrics and sad.used_lyrics
+        assert happy.valence - sad.valence >= 0.1, clip
+        assert abs(happy.arousal - sad.arousal) < 0.1, clip
 
 
 def test_without_usable_lyrics_the_answer_is_the_audio_answer(shipped, clips):

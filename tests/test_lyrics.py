@@ -31,6 +31,7 @@ from moodnet.lyrics import (
     lyrics_tokens,
     normalise_lyrics,
     read_lyrics,
+    sentiment_features,
     style_features,
     tokenise,
     train_word2vec,
@@ -381,6 +382,15 @@ def test_style_features_values() -> None:
     assert features["negation_count"] == 4
     assert features["negation_share"] == pytest.approx(0.4)
     assert not style_features("").any()
+
+
+def test_sentiment_features_read_the_vader_lexicon() -> None:
+    sad = sentiment_features("Tears and misery, I hate this lonely pain\nkill the hope")
+    glad = sentiment_features("Love and joy, happy sunshine\nwe laugh and smile tonight")
+    assert sad.shape == glad.shape == (5,)
+    assert glad[0] > 0.3 > -0.3 > sad[0]  # mean word valence on [-1, 1]
+    assert -1.0 <= sad[2] <= sad[0] <= sad[1] <= 1.0 and 0 < sad[4] <= 1
+    assert sentiment_features("table window qqq").tolist() == [0.0] * 5  # no rated word
 
 
 def test_lyric_feature_matrix_shapes_and_names() -> None:

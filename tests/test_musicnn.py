@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from moodnet.audio.musicnn_frontend import (
-    round_to_float16,
     MUSICNN_PATCH_FRAMES,
     musicnn_log_mel,
     musicnn_patches,
+    round_to_float16,
 )
 from moodnet.errors import ParameterError
 from moodnet.models.musicnn import MSD_TAGS, Musicnn, MusicnnEmbedder, load_msd_musicnn

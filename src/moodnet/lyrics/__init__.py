@@ -26,6 +26,7 @@ from moodnet.lyrics.features import (
     lyric_feature_matrix,
     lyric_feature_names,
     lyric_features,
+    sentiment_features,
     style_features,
 )
 from moodnet.lyrics.text import (
@@ -61,6 +62,7 @@ __all__ = [
     "normalise_lyrics",
     "read_lyrics",
     "sentence_embeddings",
+    "sentiment_features",
     "style_features",
     "tokenise",
     "train_word2vec",

@@ -6,11 +6,16 @@ Three families, each a fixed-length vector with names:
   arousal)`` mapping (e.g. the Warriner norms loaded by ``moodnet.labels``);
 - stylistic features: counts and ratios describing the text (length, repetition, pronouns,
   punctuation, negations);
-- TF-IDF over the moodnet tokens (:func:`fit_tfidf`, fitted on training texts only).
+- TF-IDF over the moodnet tokens (:func:`fit_tfidf`, fitted on training texts only);
+- sentiment features (:func:`sentiment_features`): word-valence statistics from the VADER
+  lexicon (Hutto & Gilbert 2014; MIT licence, installed with the ``vaderSentiment`` package),
+  usable where the research-only Warriner/NRC norms may not be shipped.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +35,7 @@ __all__ = [
     "lyric_feature_matrix",
     "lyric_feature_names",
     "lyric_features",
+    "sentiment_features",
     "style_features",
 ]
 
@@ -44,6 +50,16 @@ LEXICON_FEATURE_NAMES: tuple[str, ...] = (
     "lex_arousal_std",
     "lex_coverage",
 )
+
+SENTIMENT_FEATURE_NAMES: tuple[str, ...] = (
+    "sentiment_mean",
+    "sentiment_max",
+    "sentiment_min",
+    "sentiment_std",
+    "sentiment_coverage",
+)
+_VADER_SCALE = 4.0
+"""VADER's word ratings run from -4 to +4; they are divided by this onto [-1, 1]."""
 
 STYLE_FEATURE_NAMES: tuple[str, ...] = (
     "n_words",
@@ -122,6 +138,55 @@ def lexicon_features(
         for reduce in (np.mean, np.max, np.min, np.std)
     ]
     return np.array([*stats, len(ratings) / len(tokens)], dtype=np.float64)
+
+
+def sentiment_features(text: str) -> np.ndarray:
+    """Word-valence statistics of a song's lyrics from the VADER lexicon.
+
+    Every sung token counts (section tags dropped, repeats kept); a token missing from the
+    lexicon is looked up again as its English lemma.
+
+    Parameters
+    ----------
+    text : str
+        Raw lyrics.
+
+    Returns
+    -------
+    features : np.ndarray [shape=(5,)], float64
+        In the order of :data:`SENTIMENT_FEATURE_NAMES`: mean, max, min and std of the rated
+        words' valence on [-1, 1] (0 when none is rated), and the share of tokens rated.
+    """
+    tokens = tokenise(normalise_lyrics(text, collapse_repeats=False))
+    stats = lexicon_features(tokens, lexicon=vader_lexicon())
+    return stats[[0, 1, 2, 3, 8]]
+
+
+@functools.lru_cache(maxsize=1)
+def vader_lexicon() -> Mapping[str, tuple[float, float]]:
+    """The VADER lexicon as ``word -> (valence on [-1, 1], 0.0)`` (read once, from the
+    installed ``vaderSentiment`` package).
+
+    Raises
+    ------
+    DataError
+        The package or its lexicon file is missing or unreadable.
+    """
+    try:
+        lines = (importlib.resources.files("vaderSentiment") / "vader_lexicon.txt").read_text(
+            encoding="utf-8").splitlines()
+    except (ModuleNotFoundError, OSError, UnicodeError) as exc:
+        raise DataError(f"the VADER lexicon (package vaderSentiment) is unreadable: {exc}") from exc
+    lexicon: dict[str, tuple[float, float]] = {}
+    for line in lines:
+        word, _, rest = line.partition("\t")
+        try:
+            lexicon[word.lower()] = (float(rest.split("\t")[0]) / _VADER_SCALE, 0.0)
+        except ValueError:
+            continue
+    if not lexicon:
+        raise DataError("the VADER lexicon (package vaderSentiment) is empty")
+    return lexicon
 
 
 def _lexicon_ratings(

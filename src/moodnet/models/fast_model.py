@@ -30,6 +30,8 @@ from moodnet.errors import CheckpointError
 from moodnet.models.fast_head import LinearHead, StudentWeights
 
 FAST_FORMAT = "moodnet-fast/1"
+LYRICS_BRANCHES = ("minilm", "sentiment")
+"""The lyrics branches, in the order of the fusion weights' rows."""
 _HEAD_KEYS = ("mean", "std", "weights", "bias", "scale")
 _MAX_FEATURES = 100_000
 
@@ -60,28 +62,61 @@ class PatchLogits:
 
 
 @dataclass(frozen=True)
+class LyricsBranches:
+    """The lyrics side of a fast model: logistic heads whose logits shift the audio's.
+
+    Attributes
+    ----------
+    embedding : head on the lyrics' all-MiniLM-L6-v2 embedding [shape=(384,)]
+    sentiment : head on :func:`moodnet.lyrics.features.sentiment_features` [shape=(5,)], or
+        None (checkpoints made before it existed)
+    fusion : np.ndarray [shape=(n_branches + 1, 2)]: per axis (columns valence, arousal) the
+        weight of each branch's logit (rows in :data:`LYRICS_BRANCHES` order) and, last, the
+        bias added with them, which centres the offset on the average training lyrics
+    """
+
+    embedding: LinearHead
+    sentiment: LinearHead | None
+    fusion: np.ndarray
+
+    def offset(self, embedding: np.ndarray, *, text: str | None) -> np.ndarray:
+        """What the lyrics add to every patch's logits: (2,).
+
+        Parameters
+        ----------
+        embedding : np.ndarray [shape=(384,)], the lyrics' sentence embedding
+        text : the lyrics (needed by the sentiment branch)
+        """
+        logits = [self.embedding.logits(np.asarray(embedding, dtype=np.float32)[np.newaxis])[0]]
+        if self.sentiment is not None:
+            if text is None:
+                raise CheckpointError("this model's sentiment branch needs the lyrics' text")
+            from moodnet.lyrics.features import sentiment_features
+
+            features = sentiment_features(text).astype(np.float32)[np.newaxis]
+            logits.append(self.sentiment.logits(features)[0])
+        weights = self.fusion[:-1]
+        return (weights * np.stack(logits)).sum(axis=0) + self.fusion[-1]
+
+
+@dataclass(frozen=True)
 class FastModel:
     """Student embedding + patch descriptors -> linear head; see the module docstring."""
 
     student: StudentWeights | None
     head: LinearHead
     meta: dict[str, Any] = field(default_factory=dict)
-    lyrics: LinearHead | None = None
-    fusion: np.ndarray | None = None
-    """[shape=(2, 2)]: per axis (columns valence, arousal) the weight of the lyrics logit
-    (row 0) and the bias added with it (row 1), which centres the offset on the average
-    training lyrics."""
+    lyrics: LyricsBranches | None = None
 
-    def lyrics_offset(self, embedding: np.ndarray) -> np.ndarray:
-        """What a lyrics embedding [shape=(384,)] adds to every patch's logits: (2,)."""
-        if self.lyrics is None or self.fusion is None:
+    def lyrics_offset(self, embedding: np.ndarray, *, text: str | None = None) -> np.ndarray:
+        """What lyrics add to every patch's logits: (2,) (see :meth:`LyricsBranches.offset`)."""
+        if self.lyrics is None:
             raise CheckpointError(f"{self.model_id}: this model has no lyrics branch")
-        z = self.lyrics.logits(np.asarray(embedding, dtype=np.float32)[np.newaxis])[0]
-        return self.fusion[0] * z + self.fusion[1]
+        return self.lyrics.offset(embedding, text=text)
 
     @property
     def model_id(self) -> str:
-        """The checkpoint's id (e.g. ``moodnet-default-2``)."""
+        """The checkpoint's id (e.g. ``moodnet-default-3``)."""
         return str(self.meta.get("model_id", "unnamed"))
 
     @classmethod
@@ -99,8 +134,7 @@ class FastModel:
         student = None
         if meta.get("student"):
             student = StudentWeights.from_state(_student_tensors(arrays))
-        lyrics, fusion = _lyrics_from(arrays, folder)
-        model = cls(student, head, meta, lyrics, fusion)
+        model = cls(student, head, meta, _lyrics_from(arrays, folder))
         expected = len(patch_descriptor_names()) + (
             student.project.shape[1] if student is not None else 0
         )
@@ -200,16 +234,17 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path}: unreadable weights ({exc})") from exc
 
 
-def _lyrics_from(
-    arrays: Mapping[str, np.ndarray], folder: Path
-) -> tuple[LinearHead | None, np.ndarray | None]:
+def _lyrics_from(arrays: Mapping[str, np.ndarray], folder: Path) -> LyricsBranches | None:
     if "lyrics.mean" not in arrays:
-        return None, None
-    head = _head_from(arrays, folder, prefix="lyrics")
+        return None
+    embedding = _head_from(arrays, folder, prefix="lyrics")
+    sentiment = _head_from(arrays, folder, prefix="sentiment") if "sentiment.mean" in arrays \
+        else None
     fusion = np.asarray(arrays.get("fusion"), dtype=np.float32)
-    if fusion.shape != (2, 2) or not np.isfinite(fusion).all():
+    n_branches = 1 + (sentiment is not None)
+    if fusion.shape != (n_branches + 1, 2) or not np.isfinite(fusion).all():
         raise CheckpointError(f"{folder}: the lyrics fusion weights are missing or malformed")
-    return head, fusion
+    return LyricsBranches(embedding, sentiment, fusion)
 
 
 def _head_from(
@@ -234,7 +269,7 @@ def _head_from(
 
 def save_fast_checkpoint(
     folder: Path, *, head: LinearHead, student_state: Mapping[str, np.ndarray] | None,
-    meta: Mapping[str, Any], lyrics: LinearHead | None = None, fusion: np.ndarray | None = None,
+    meta: Mapping[str, Any], lyrics: LyricsBranches | None = None,
 ) -> None:
     """Write ``checkpoint.json`` and ``model.safetensors`` (atomically each)."""
     from safetensors.numpy import save
@@ -243,10 +278,13 @@ def save_fast_checkpoint(
 
     tensors = {f"head.{k}": np.ascontiguousarray(getattr(head, k), dtype=np.float32)
                for k in _HEAD_KEYS}
-    if lyrics is not None and fusion is not None:
-        tensors.update({f"lyrics.{k}": np.ascontiguousarray(getattr(lyrics, k), dtype=np.float32)
-                        for k in _HEAD_KEYS})
-        tensors["fusion"] = np.ascontiguousarray(fusion, dtype=np.float32)
+    if lyrics is not None:
+        for prefix, branch in (("lyrics", lyrics.embedding), ("sentiment", lyrics.sentiment)):
+            if branch is not None:
+                tensors.update({f"{prefix}.{k}": np.ascontiguousarray(getattr(branch, k),
+                                                                      dtype=np.float32)
+                                for k in _HEAD_KEYS})
+        tensors["fusion"] = np.ascontiguousarray(lyrics.fusion, dtype=np.float32)
     for key, value in (student_state or {}).items():
         tensors[f"student.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
     folder.mkdir(parents=True, exist_ok=True)

@@ -370,7 +370,7 @@ class Predictor:
         problem = lyrics_problem(text)
         if problem is not None:
             return None, problem
-        return self._fast.lyrics_offset(self._sentence_embedding(text)), ""
+        return self._fast.lyrics_offset(self._sentence_embedding(text), text=text), ""
 
     def _sentence_embedding(self, text: str) -> np.ndarray:
         """all-MiniLM-L6-v2 embedding of lyrics; the encoder loads on first use, and the last

@@ -31,7 +31,7 @@ def model_id(predictor: Predictor) -> str:
     """The ``MOODNET_MODEL`` value of a loaded model: which model and version tagged a file.
 
     ``<the model's id>@<sha256 of checkpoint.json and weights, 12 hex> (moodnet
-    <package version>)``, e.g. ``moodnet-default-2@1a2b3c4d5e6f (moodnet 0.1.0)``; the id is
+    <package version>)``, e.g. ``moodnet-default-3@1a2b3c4d5e6f (moodnet 0.1.0)``; the id is
     :attr:`moodnet.Predictor.model_id`, the one every prediction carries. Two runs give the same
     id exactly when the checkpoint files and the moodnet version are the same, which is what
     makes a rerun of ``moodnet tag`` skip files it already tagged.

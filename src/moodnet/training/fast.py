@@ -139,32 +139,36 @@ def out_of_fold_logits(
 
 
 def fit_fusion(
-    base: np.ndarray, extra: np.ndarray, signs: np.ndarray
+    base: np.ndarray, extras: Sequence[np.ndarray], signs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per axis, the weight ``w >= 0`` and bias ``b`` of ``base + w * extra + b`` that maximise
-    the likelihood of the signs (logistic, ``base`` as a fixed offset).
+    """Per axis, the weights ``w_k >= 0`` and bias ``b`` of ``base + sum_k w_k extra_k + b``
+    that maximise the likelihood of the signs (logistic, ``base`` as a fixed offset).
 
     Parameters
     ----------
     base : np.ndarray [shape=(n, 2)], the audio logits
-    extra : np.ndarray [shape=(n, 2)], out-of-fold lyrics logits of the same tracks
+    extras : K arrays [shape=(n, 2)], out-of-fold logits of the lyrics branches for the same
+        tracks
     signs : np.ndarray [shape=(n, 2)], 0/1 targets
 
     Returns
     -------
-    weights, biases : np.ndarray [shape=(2,)] each
+    weights : np.ndarray [shape=(K, 2)]
+    biases : np.ndarray [shape=(2,)]
     """
     from scipy.optimize import minimize
 
-    weights, biases = np.zeros(2), np.zeros(2)
+    k = len(extras)
+    stacked = np.stack(extras)  # (K, n, 2)
+    weights, biases = np.zeros((k, 2)), np.zeros(2)
     for axis in range(2):
         y = 2.0 * signs[:, axis] - 1.0
 
         def loss(params: np.ndarray, axis: int = axis, y: np.ndarray = y) -> float:
-            z = base[:, axis] + params[0] * extra[:, axis] + params[1]
+            z = base[:, axis] + params[:k] @ stacked[:, :, axis] + params[k]
             return float(np.logaddexp(0.0, -y * z).mean())
 
-        found = minimize(loss, np.array([0.5, 0.0]), method="L-BFGS-B",
-                         bounds=[(0.0, 5.0), (-3.0, 3.0)])
-        weights[axis], biases[axis] = found.x
+        found = minimize(loss, np.r_[np.full(k, 0.5), 0.0], method="L-BFGS-B",
+                         bounds=[(0.0, 5.0)] * k + [(-3.0, 3.0)])
+        weights[:, axis], biases[axis] = found.x[:k], found.x[k]
     return weights, biases

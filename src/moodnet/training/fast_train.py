@@ -23,6 +23,7 @@ import numpy as np
 from moodnet.core import QUADRANTS
 from moodnet.errors import ConfigError, DataError
 from moodnet.models.fast_head import POSITIVE_AXES
+from moodnet.models.fast_model import LYRICS_BRANCHES, LyricsBranches
 from moodnet.track import Track
 from moodnet.version import __version__
 
@@ -47,6 +48,8 @@ class FastTrainConfig:
     lyrics_manifest : tracks with audio and lyrics for the lyrics branch (all-MiniLM-L6-v2
         embeddings -> logistic head) and the weight lyrics get against audio per axis, fitted
         on out-of-fold lyrics logits with the audio logits as offset; None: audio only
+    lyrics_sentiment : add a second lyrics branch, word-valence statistics from the VADER
+        lexicon (:func:`moodnet.lyrics.features.sentiment_features`), with its own weight
     lexicons : folder with the Warriner (and NRC-VAD) lexicons: Russell's mood words are then
         placed on the plane through the same tag -> VA pipeline as the targets, and stored
     """
@@ -62,6 +65,7 @@ class FastTrainConfig:
     fit_splits: list[str] = field(default_factory=lambda: ["train", "validation"])
     lyrics_manifest: str | None = None
     lexicons: str | None = None
+    lyrics_sentiment: bool = True
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
@@ -202,18 +206,18 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     }
     if test_tracks:
         report["test"] = evaluate_head(head, x[n_fit:], signs[n_fit:], targets[n_fit:])
-    lyrics_head = fusion = None
+    branches = None
     if config.lyrics_manifest:
-        lyrics_head, fusion, report["lyrics"] = fit_lyrics_branch(
+        branches, report["lyrics"] = fit_lyrics_branch(
             Path(config.lyrics_manifest), audio_head=head, config=config, student_dir=student_dir)
     student_state = load_student_state(student_dir)
     save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
-        "lyrics_encoder": "all-MiniLM-L6-v2" if lyrics_head is not None else None,
+        "lyrics_encoder": "all-MiniLM-L6-v2" if branches is not None else None,
         "mood_words": mood_word_placements(Path(config.lexicons)) if config.lexicons else None,
         "student_report": student_report(student_dir),
-    }, lyrics=lyrics_head, fusion=fusion)
+    }, lyrics=branches)
     return report
 
 
@@ -264,10 +268,11 @@ def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
 
 def fit_lyrics_branch(
     manifest: Path, *, audio_head: Any, config: FastTrainConfig, student_dir: Path,
-) -> tuple[Any, np.ndarray, dict[str, Any]]:
-    """The lyrics head and its fusion weights (see :class:`FastTrainConfig`)."""
+) -> tuple[LyricsBranches, dict[str, Any]]:
+    """The lyrics heads and their fusion weights (see :class:`FastTrainConfig`)."""
     from moodnet.data.manifest import read_manifest
     from moodnet.lyrics import read_lyrics
+    from moodnet.lyrics.features import sentiment_features
     from moodnet.lyrics.usable import lyrics_problem
     from moodnet.training.fast import fit_fusion, fit_head, out_of_fold_logits, track_matrix
 
@@ -279,25 +284,33 @@ def fit_lyrics_branch(
             texts.append(text)
     if len(tracks) < 20:
         raise DataError(f"{manifest}: {len(tracks)} tracks with usable lyrics are too few")
-    embeddings = lyrics_embeddings(texts, cache_dir=Path(str(config.cache_dir)))
+    inputs = [lyrics_embeddings(texts, cache_dir=Path(str(config.cache_dir)))]
+    if config.lyrics_sentiment:
+        inputs.append(np.stack([sentiment_features(text) for text in texts]))
     signs = sign_targets(tracks)
     groups = np.array([t.artist or t.id for t in tracks])
-    oof = out_of_fold_logits(embeddings, signs, groups=groups)
+    oof = [out_of_fold_logits(x, signs, groups=groups) for x in inputs]
     features, _ = track_features(tracks, cache_dir=Path(str(config.cache_dir)),
                                  student_dir=student_dir, workers=config.workers,
                                  max_seconds=config.max_seconds)
     audio_logits = audio_head.logits(track_matrix(features))
     weights, biases = fit_fusion(audio_logits, oof, signs)
-    lyrics_head, choices = fit_head(embeddings, signs, np.zeros((len(tracks), 2)), groups=groups)
+    fitted = [fit_head(x, signs, np.zeros((len(tracks), 2)), groups=groups) for x in inputs]
     # The fitted bias also absorbs how this set's labels differ from the audio head's (MIREX
     # tags vs 4Q quadrants); shipping it would move every prediction that has lyrics. The
     # shipped offset is centred instead: lyrics move the answer by how they differ from the
     # average lyrics of the set.
-    centre = -weights * oof.mean(axis=0)
-    report = {"n_tracks": len(tracks), "c": list(choices.c),
-              "inner_auc": list(choices.inner_auc), "fusion_weight": weights.tolist(),
+    centre = -sum(w * z.mean(axis=0) for w, z in zip(weights, oof, strict=True))
+    names = LYRICS_BRANCHES[: len(inputs)]
+    report = {"n_tracks": len(tracks), "branches": list(names),
+              "c": {n: list(c.c) for n, (_, c) in zip(names, fitted, strict=True)},
+              "inner_auc": {n: list(c.inner_auc) for n, (_, c) in zip(names, fitted, strict=True)},
+              "fusion_weight": {n: w.tolist() for n, w in zip(names, weights, strict=True)},
               "fitted_bias": biases.tolist(), "shipped_bias": centre.tolist()}
-    return lyrics_head, np.stack([weights, centre]).astype(np.float32), report
+    heads = [head for head, _ in fitted]
+    return LyricsBranches(
+        embedding=heads[0], sentiment=heads[1] if len(heads) > 1 else None,
+        fusion=np.vstack([weights, centre]).astype(np.float32)), report
 
 
 def evaluate_head(
