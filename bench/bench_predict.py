@@ -29,12 +29,12 @@ def build_random_checkpoint(run_dir: Path) -> Path:
     import torch
 
     from moodnet.audio import FeatureConfig
-    from moodnet.models import ModelConfig, build_model
+    from moodnet.models import build_model
     from moodnet.models.checkpoint import Checkpoint, save_checkpoint
+    from moodnet.models.config import PaperAudioConfig
 
     features = FeatureConfig()
-    config = ModelConfig(name="paper_audio", task="multitask", n_classes=4,
-                         n_mels=features.n_mels, n_frames=features.n_frames)
+    config = PaperAudioConfig(task="multitask", n_classes=4).with_features(features)
     torch.manual_seed(0)
     checkpoint = Checkpoint(model=build_model(config), model_config=config,
                             features=features.to_dict(), class_names=("Q1", "Q2", "Q3", "Q4"))

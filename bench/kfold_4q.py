@@ -51,7 +51,7 @@ def out_of_fold(manifest: Path, cache: Path, *, n_folds: int, seed: int) -> dict
                 overrides=[
                     f"data.manifest={fold_manifest}",
                     f"data.cache_dir={cache}",
-                    "model.name=musicnn_head",
+                    "model={name: musicnn_head, hidden: 64, dropout: 0.3}",
                     "progress=false",
                 ],
             )
