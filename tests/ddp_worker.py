@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from moodnet.models.arrays import ArrayData
 from moodnet.training.config import load_train_config
-from moodnet.training.distributed import process_group_from_env, shard_batches
+from moodnet.training.distributed import embed_sharded, process_group_from_env, shard_batches
 from moodnet.training.loop import train_arrays
 
 N_TRAIN, N_VAL, EPOCHS = 40, 12, 6
@@ -46,8 +47,20 @@ def main(out: Path) -> int:
         seen = [[int(i) for batch in shard_batches(N_TRAIN, batch_size=config.batch_size,
                                                    epoch=epoch, seed=config.seed, group=group)
                  for i in batch] for epoch in range(1, EPOCHS + 1)]
+        data = synthetic(N_VAL + 1, seed=2)  # an odd count: unequal shares
+        calls: list[int] = []
+
+        def embed(part: ArrayData) -> ArrayData:  # a stand-in for a frozen backbone
+            calls.append(len(part))
+            assert part.mel is not None
+            return replace(part, embeddings=part.mel.mean(axis=2), mel=None)
+
+        gathered = embed_sharded(embed, data, group).embeddings
+        assert data.mel is not None and gathered is not None
         (out / f"rank{group.rank}.json").write_text(json.dumps(
-            {"history": result.history, "seen": seen, "world_size": group.world_size}))
+            {"history": result.history, "seen": seen, "world_size": group.world_size,
+             "embedded": calls, "embeddings_equal": bool(np.array_equal(
+                 gathered, data.mel.mean(axis=2)))}))
     return 0
 
 

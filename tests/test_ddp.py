@@ -49,6 +49,9 @@ def test_two_replicas_keep_identical_weights_see_disjoint_shares_and_learn(tmp_p
         mine, theirs = (set(rank["seen"][epoch]) for rank in ranks)
         assert not mine & theirs and mine | theirs == set(range(40))
     assert ranks[0]["seen"][0] != ranks[0]["seen"][1]  # reshuffled every epoch
+    # the frozen-backbone pass: each rank embeds its share once, every rank gets them all
+    assert [rank["embedded"] for rank in ranks] == [[7], [6]]
+    assert all(rank["embeddings_equal"] for rank in ranks)
     assert (tmp_path / "run0" / "checkpoint.json").is_file()
     assert (tmp_path / "run0" / "metrics.csv").is_file()
     assert not (tmp_path / "run1").exists()  # rank 1 writes nothing
