@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from moodnet.io_utils import atomic_write_text
+from moodnet.version import source_commit
 
 
 def write_report(lines: Sequence[str], out: Path) -> None:
@@ -17,9 +17,6 @@ def write_report(lines: Sequence[str], out: Path) -> None:
 
 
 def git_commit() -> str:
-    """The short hash of the checked-out commit (``unknown`` outside a git checkout)."""
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    """The short hash of the checked-out commit (``+changes`` when tracked files differ from
+    it; ``unknown`` outside a git checkout)."""
+    return source_commit()

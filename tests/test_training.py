@@ -465,7 +465,11 @@ def test_table_command_writes_every_output(corpus: tuple[Path, Path], tmp_path: 
     assert ("given", "svm_audio", "test", "accuracy") in cells
     assert (out / "va_scatter.png").stat().st_size > 1000
     assert load_checkpoint(tmp_path / "runs" / "given_bimodal").class_names == ("calm", "lively")
-    assert json.loads((out / "results.json").read_text())["meta"]["n_tracks"]["test"] == 5
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["n_tracks"]["test"] == 5
+    # the results say what made them: the command, the source commit, the seed
+    assert meta["command"].startswith("moodnet table --manifest ") and meta["seed"] == 0
+    assert meta["commit"] and f"`{meta['command']}` (commit {meta['commit']}" in markdown
 
 
 def test_a_lyrics_only_table_needs_no_cache_and_gives_the_same_cells(

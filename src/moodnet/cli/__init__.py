@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mistyped is not None:
         parser.error(mistyped)
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for results that record it
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

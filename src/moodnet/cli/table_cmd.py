@@ -88,12 +88,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
     import sys
     from dataclasses import replace
     from pathlib import Path
 
     from moodnet.experiments.table import compute_table, write_table
     from moodnet.training.config import load_train_config
+    from moodnet.version import __version__, source_commit
 
     config = load_train_config(args.config, overrides=["progress=false", *args.overrides])
     data = replace(config.data, manifest=Path(args.manifest), cache_dir=Path(args.cache))
@@ -109,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         runs_dir=args.runs,
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )
+    table.meta.update(command=shlex.join(["moodnet", *args.argv]), commit=source_commit(),
+                      moodnet_version=__version__)
     for path in write_table(table, args.out):
         print(f"wrote {path}")
     print(table.to_markdown())

@@ -138,6 +138,10 @@ class ResultsTable:
             notes.append(f"Late-fusion audio weights: {weights}.")
         missing = sorted({c.note for c in self.cells if c.note})
         notes += [f"Missing cells: {note}" for note in missing]
+        if "command" in self.meta:
+            notes.append(f"Made by `{self.meta['command']}` (commit {self.meta.get('commit')}, "
+                         f"moodnet {self.meta.get('moodnet_version')}, seed "
+                         f"{self.meta.get('seed')}).")
         return "\n".join(lines + notes) + "\n"
 
     def to_csv(self) -> str:
