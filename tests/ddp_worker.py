@@ -37,9 +37,10 @@ def main(out: Path) -> int:
         if group is None or group.world_size != 2:
             raise SystemExit(f"expected 2 processes under torchrun, got {group}")
         config = load_train_config("debug", overrides=[
-            "model.n_frames=128", f"max_epochs={EPOCHS}", "patience=0", "batch_size=8",
-            "num_threads=1", "seed=3"])
-        result = train_arrays(config, synthetic(N_TRAIN, seed=0), synthetic(N_VAL, seed=1),
+            f"max_epochs={EPOCHS}", "patience=0", "batch_size=8", "num_threads=1", "seed=3"])
+        frames = config.features.n_frames  # the debug features' clips
+        result = train_arrays(config, synthetic(N_TRAIN, seed=0, frames=frames),
+                              synthetic(N_VAL, seed=1, frames=frames),
                               run_dir=out / f"run{group.rank}")
         weights = {k: v.detach().cpu().numpy()
                    for k, v in result.checkpoint.model.state_dict().items()}
@@ -47,7 +48,7 @@ def main(out: Path) -> int:
         seen = [[int(i) for batch in shard_batches(N_TRAIN, batch_size=config.batch_size,
                                                    epoch=epoch, seed=config.seed, group=group)
                  for i in batch] for epoch in range(1, EPOCHS + 1)]
-        data = synthetic(N_VAL + 1, seed=2)  # an odd count: unequal shares
+        data = synthetic(N_VAL + 1, seed=2, frames=frames)  # an odd count: unequal shares
         calls: list[int] = []
 
         def embed(part: ArrayData) -> ArrayData:  # a stand-in for a frozen backbone
