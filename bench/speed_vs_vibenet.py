@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import write_report
+from bench.report import git_commit, write_report
 
 DECODE_FLOOR = """
 import os, sys
@@ -91,6 +91,13 @@ def compare(name: str, folder: Path, files: list[Path], *, vibenet: str, pairs: 
     ]
 
 
+def _default_model_id() -> str:
+    from moodnet.models.fast_model import FastModel
+    from moodnet.training.fast_train import shipped_student_dir
+
+    return FastModel.load(shipped_student_dir()).model_id
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vibenet", required=True, help="the vibenet executable")
@@ -105,7 +112,8 @@ def main() -> int:
     lines = [
         "# Speed: moodnet predict vs vibenet, both cold, in turn\n",
         f"Command: `python -m bench.speed_vs_vibenet --vibenet VIBENET --clips {args.clips} "
-        f"--long {args.long} --pairs {args.pairs} --out {args.out}`; machine: "
+        f"--long {args.long} --pairs {args.pairs} --out {args.out}` (commit {git_commit()}, "
+        f"model {_default_model_id()}); machine: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}. Defaults of both tools (moodnet: the whole track, "
         "one process per core; vibenet: its own thread pool).\n",
