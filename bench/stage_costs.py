@@ -19,6 +19,9 @@ the same name with ``.json``, and the block between the ``stage_costs`` markers 
 
     flock /tmp/moodnet-cpu.lock python -m bench.stage_costs \\
         --clips $MOODNET_DATA/4q_dev/audio --out docs/results/stage_costs.md
+
+(``--from-json`` re-derives the estimate from the stored measurements, e.g. with another
+``--price-per-cpu-hour`` or ``--node-cpus``.)
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class Assumptions:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clips", type=Path, required=True, help="folder of audio clips")
+    parser.add_argument("--clips", type=Path, help="folder of audio clips (required unless "
+                        "--from-json)")
     parser.add_argument("--out", type=Path, default=Path("docs/results/stage_costs.md"))
     parser.add_argument("--stage-clips", type=int, default=40,
                         help="clips for the per-stage timings")
@@ -76,10 +80,17 @@ def main() -> int:
     parser.add_argument("--price-per-cpu-hour", type=float,
                         default=Assumptions.price_per_cpu_hour)
     parser.add_argument("--no-doc", action="store_true", help="leave docs/scaling.md alone")
+    parser.add_argument("--from-json", action="store_true",
+                        help="measure nothing: derive the estimate and the reports again from "
+                        "the JSON beside --out (after changing an assumption)")
     args = parser.parse_args()
+    if args.from_json:
+        return rederive(args)
     from moodnet.audio.io import silence_native_stderr
 
     silence_native_stderr()  # libmpg123's chatter about the clips; sys.stderr is kept
+    if args.clips is None:
+        parser.error("--clips is required (the clips to measure on)")
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() == ".mp3")
     if len(clips) < max(args.engine_sizes):
         parser.error(f"{args.clips}: {len(clips)} clips, need {max(args.engine_sizes)}")
@@ -106,6 +117,24 @@ def main() -> int:
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     lines = report_lines(results)
     write_report(lines, args.out)
+    if not args.no_doc:
+        update_doc(SCALING_DOC, estimate_lines(results))
+    return 0
+
+
+def rederive(args: argparse.Namespace) -> int:
+    """The estimate and reports from the measurements already in ``--out``'s JSON."""
+    json_path = args.out.with_suffix(".json")
+    results = json.loads(json_path.read_text())
+    assumptions = Assumptions(full_track_s=args.full_track_s, node_cpus=args.node_cpus,
+                              price_per_cpu_hour=args.price_per_cpu_hour)
+    if assumptions.full_track_s != results["assumptions"]["full_track_s"]:
+        raise SystemExit("--full-track-s changes what is measured: rerun without --from-json")
+    results["assumptions"] = {k: list(v) if isinstance(v, tuple) else v
+                              for k, v in assumptions.__dict__.items()}
+    results["estimate"] = estimate(results, assumptions=assumptions)
+    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    write_report(report_lines(results), args.out)
     if not args.no_doc:
         update_doc(SCALING_DOC, estimate_lines(results))
     return 0
@@ -362,8 +391,9 @@ def estimate(results: dict[str, Any], *, assumptions: Assumptions) -> dict[str, 
     ray_core_s = engines["core_seconds_per_clip"]["ray"]
     # Ray's per-clip cost over the local engine's, on the same clips and cores, applied to the
     # one-core stage sums (which come out above the engines' own core-seconds per clip: the
-    # conservative of the two measurements of the work)
-    overhead = engines["ray_per_clip_ratio"]
+    # higher of the two measurements of the work, so the estimate errs high), never below 1:
+    # a ratio under 1 is measurement noise, not a saving
+    overhead = max(1.0, engines["ray_per_clip_ratio"])
     outputs = results["outputs"]
     teacher = results.get("teacher")
     out: dict[str, Any] = {
@@ -406,8 +436,15 @@ def _count(tracks: int) -> str:
     return f"{tracks // 1_000_000} M"
 
 
-def _hours(hours: float) -> str:
-    return f"{hours:,.0f}" if hours >= 10 else f"{hours:.1f}"
+def _hours(hours: float, *, unit: bool = False) -> str:
+    if unit and hours < 1:
+        return f"{hours * 60:.0f} min" if hours >= 1 / 60 else "< 1 min"
+    text = f"{hours:,.0f}" if hours >= 10 else f"{hours:.1f}"
+    return f"{text} h" if unit else text
+
+
+def _usd(usd: float) -> str:
+    return f"{usd:,.0f}" if usd >= 10 else f"{usd:.2f}"
 
 
 def estimate_lines(results: dict[str, Any]) -> list[str]:
@@ -426,7 +463,8 @@ def estimate_lines(results: dict[str, Any]) -> list[str]:
         f"- On Ray a clip occupies **{est['ray_core_s_per_clip'] * 1000:.0f} core-ms**, the "
         f"local engine {engines['core_seconds_per_clip']['local'] * 1000:.0f} (both below "
         "the one-core stage sum); the estimate multiplies the stage sums by Ray's per-clip "
-        f"cost over the local engine's, **{est['ray_overhead_factor']:.2f}**.",
+        "cost over the local engine's (at least 1), "
+        f"**{est['ray_overhead_factor']:.2f}**.",
         f"- Assumed: {assumptions['node_cpus']}-CPU nodes, all busy; "
         f"${assumptions['price_per_cpu_hour']:.2f} per CPU-hour; full tracks of "
         f"{assumptions['full_track_s']:.0f} s on average; no GPU (the default model is numpy "
@@ -434,17 +472,17 @@ def estimate_lines(results: dict[str, Any]) -> list[str]:
         "storage not counted.",
         "",
         "| tracks | audio | CPU-hours | cost (USD) | "
-        + " | ".join(f"wall h, {n} node{'s' if n > 1 else ''}" for n in nodes)
+        + " | ".join(f"wall, {n} node{'s' if n > 1 else ''}" for n in nodes)
         + " | CSV GB | Parquet GB | extract cache GB | teacher CPU-h | teacher cache GB |",
         "|---|---|---|---|" + "---|" * len(nodes) + "---|---|---|---|---|",
     ]
     for row in est["catalogues"]:
         kind = "30 s previews" if row["kind"] == "preview_30s" else (
             f"full tracks ({assumptions['full_track_s']:.0f} s)")
-        walls = " | ".join(_hours(row["wall_hours"][str(n)]) for n in nodes)
+        walls = " | ".join(_hours(row["wall_hours"][str(n)], unit=True) for n in nodes)
         lines.append(
             f"| {_count(row['tracks'])} | {kind} | {_hours(row['cpu_hours'])} | "
-            f"{row['usd']:,.0f} | {walls} | {row['csv_gb']:,.1f} | {row['parquet_gb']:,.1f} "
+            f"{_usd(row['usd'])} | {walls} | {row['csv_gb']:,.1f} | {row['parquet_gb']:,.1f} "
             f"| {row['extract_cache_gb']:,.0f} | {_hours(row.get('teacher_cpu_hours', 0))} | "
             f"{row.get('teacher_cache_gb', 0):,.0f} |")
     return lines
