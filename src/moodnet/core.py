@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ import numpy as np
 from moodnet.errors import ParameterError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import torch
 
 VA_RANGE: tuple[float, float] = (-1.0, 1.0)
@@ -244,3 +246,43 @@ def exit_with_parent(parent: int, *, poll_s: float = 0.5) -> None:
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
+
+
+@contextmanager
+def worker_pool(
+    workers: int, *, initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` spawned processes for moodnet's parallel jobs (extract, predict, training
+    features): the one process pool of the package.
+
+    Each worker is a fresh interpreter (nothing inherited: no threads, locks or torch state),
+    ignores Ctrl-C (the main process handles it) and ends when this process does, however it
+    ends (:func:`exit_with_parent`), then runs ``initializer(*initargs)``. Leaving the block
+    normally waits for the submitted jobs; leaving it by an exception (Ctrl-C included) or by
+    closing a generator suspended inside it terminates the workers at once, without running
+    the queued jobs.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(), initializer, initargs))
+    try:
+        yield pool
+    except BaseException:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _start_worker(
+    parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -201,38 +200,20 @@ def _run_pool(
     root: str,
     descriptors: bool,
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                               initializer=_worker_init, initargs=(os.getpid(),))
-    try:
-        with _sigterm_as_exit():
-            futures: dict[Future[tuple[str, str | None]], tuple[str, str]] = {
-                pool.submit(extract_one, audio, key, config_data, root, descriptors):
-                    (key, audio)
-                for key, audio in jobs
-            }
-            for future in as_completed(futures):
-                key, audio = futures[future]
-                try:
-                    _record(errors, future.result())
-                except BrokenProcessPool:
-                    errors[key] = f"{audio}: the worker process died while decoding this file"
-                bar.update()
-    except BaseException:  # Ctrl-C, SIGTERM: stop now, not after the queued files
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    from moodnet.core import worker_pool
 
-
-def _worker_init(parent: int) -> None:
-    """Workers leave Ctrl-C to the main process ``parent`` (which stops them) and die with
-    it."""
-    from moodnet.core import exit_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    exit_with_parent(parent)
+    with _sigterm_as_exit(), worker_pool(min(workers, len(jobs))) as pool:
+        futures: dict[Future[tuple[str, str | None]], tuple[str, str]] = {
+            pool.submit(extract_one, audio, key, config_data, root, descriptors): (key, audio)
+            for key, audio in jobs
+        }
+        for future in as_completed(futures):  # Ctrl-C, SIGTERM: the pool stops the workers
+            key, audio = futures[future]
+            try:
+                _record(errors, future.result())
+            except BrokenProcessPool:
+                errors[key] = f"{audio}: the worker process died while decoding this file"
+            bar.update()
 
 
 @contextlib.contextmanager

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import signal
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -471,7 +469,7 @@ class Predictor:
             yield from _in_order(
                 _model_worker_job, [(path, text, segments) for path, text in jobs],
                 workers=workers, initializer=_start_model_worker,
-                initargs=(str(self.source), self._device, self._bf16, os.getpid()),
+                initargs=(str(self.source), self._device, self._bf16),
             )
 
     def _predict_or_fail(
@@ -486,8 +484,7 @@ class Predictor:
         self, jobs: list[tuple[str, str | Path | None]], *, segments: float | None, workers: int,
     ) -> Iterator[Prediction | PredictionFailure]:
         features_jobs = [(path, self.feature_config) for path, _ in jobs]
-        results = _in_order(_features_job, features_jobs, workers=workers,
-                            initializer=_ignore_sigint)
+        results = _in_order(_features_job, features_jobs, workers=workers)
         try:
             for (path, track_lyrics), features in zip(jobs, results, strict=True):
                 if isinstance(features, PredictionFailure):
@@ -711,16 +708,9 @@ def _features_job(path: str, feature_config: Any) -> TrackFeatures | PredictionF
         return PredictionFailure(path, failure_message(exc))
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _start_model_worker(source: str, device: str, bf16: bool, parent: int) -> None:
+def _start_model_worker(source: str, device: str, bf16: bool) -> None:
     from moodnet.audio.io import silence_native_stderr
-    from moodnet.core import exit_with_parent
 
-    _ignore_sigint()
-    exit_with_parent(parent)
     silence_native_stderr()  # failures come back as values; decoder chatter is dropped
     try:
         predictor = Predictor.load(source, device=device, bf16=bf16)
@@ -753,23 +743,16 @@ def _call(job_and_args: tuple[Callable[..., _Result], tuple[Any, ...]]) -> _Resu
 
 def _in_order(
     job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
-    initializer: Callable[..., None], initargs: tuple[Any, ...] = (),
+    initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
 ) -> Generator[_Result, None, None]:
-    """``job(*args)`` for every tuple of ``arguments`` in ``workers`` spawned processes,
-    yielded in order.
+    """``job(*args)`` for every tuple of ``arguments`` in ``workers`` processes of
+    :func:`moodnet.core.worker_pool`, yielded in order; closing the generator (or an
+    interrupt while it runs) stops the workers at once."""
+    from moodnet.core import worker_pool
 
-    The workers are daemonic and ignore SIGINT; closing the generator (or an interrupt while
-    it runs) terminates them, so a Ctrl-C, even a repeated one, never leaves them behind."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(workers, len(arguments)), initializer=initializer, initargs=initargs)
-    try:
-        yield from pool.imap(_call, [(job, args) for args in arguments])
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    with worker_pool(min(workers, len(arguments)), initializer=initializer,
+                     initargs=initargs) as pool:
+        yield from pool.map(_call, [(job, args) for args in arguments])
 
 
 def _class_centres(checkpoint: Checkpoint) -> np.ndarray | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,15 +153,13 @@ def track_features(
     max_seconds: float = 600.0,
 ) -> tuple[list[np.ndarray], list[str]]:
     """Patch features of every track (cached); returns them and the problems met."""
-    import multiprocessing
+    from moodnet.core import worker_pool
 
     folder = cache_dir / f"fastfeat-{student_key(student_dir)}"
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(t.id, str(t.audio), str(folder / f"{t.id}.npy"), max_seconds) for t in tracks]
     n_workers = workers or os.cpu_count() or 1
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_start_worker,
-                             initargs=(str(student_dir),)) as pool:
+    with worker_pool(n_workers, initializer=_start_worker, initargs=(str(student_dir),)) as pool:
         problems = [p for p in pool.map(_features_job, jobs, chunksize=4) if p]
     missing = [t.id for t in tracks if not (folder / f"{t.id}.npy").exists()]
     if missing:
