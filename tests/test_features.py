@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,6 @@ from moodnet.audio import (
     log_mel,
     log_mel_torch,
     mel_spectrogram,
-    mel_windows,
-    track_log_mel,
 )
 from moodnet.errors import ConfigError, ParameterError
 
@@ -220,29 +219,24 @@ def test_features_for_resampled_file_keep_their_shape(tmp_path: Path) -> None:
 # --- windows -----------------------------------------------------------------------------------
 
 
-def test_mel_windows_cover_the_track(long_wav: Path) -> None:
-    config = FeatureConfig(clip_seconds=3.0)
-    mel = track_log_mel(long_wav, config=config)
-    windows, starts = mel_windows(mel, config=config, window_seconds=2.0, hop_seconds=1.0)
-    width = 1 + round(2.0 * SR) // config.hop_length
-    assert windows.shape == (6, config.n_mels, width)
-    np.testing.assert_allclose(
-        starts, np.arange(6) * round(1.0 / config.frame_seconds) * config.frame_seconds
-    )
-    step = round(1.0 / config.frame_seconds)
-    np.testing.assert_array_equal(windows[1], mel[:, step : step + width])
-    tail = mel.shape[1] - 5 * step
-    np.testing.assert_array_equal(windows[5][:, :tail], mel[:, 5 * step :])
-    assert np.all(windows[5][:, tail:] == config.pad_value)
+def test_track_windows_tile_the_whole_track_and_pad_the_last(long_wav: Path) -> None:
+    """The windows a torch checkpoint reads a track in (``moodnet.predict.windows``)."""
+    from moodnet.predict.windows import _tile_windows, _window, _window_plans, track_features
 
-
-def test_a_track_shorter_than_a_window_gives_one_padded_window() -> None:
-    config = FeatureConfig(clip_seconds=30.0)
-    mel = np.ones((40, 100), np.float32)
-    windows, starts = mel_windows(mel, config=config)
-    assert windows.shape == (1, 40, config.n_frames)
-    assert starts.tolist() == [0.0]
-    assert windows[0, :, 100:].max() == config.pad_value
+    config = FeatureConfig(clip_seconds=2.0)
+    features = track_features(long_wav, feature_config=config)
+    n, width = features.mel.shape[1], config.n_frames
+    whole, spans, plans = _window_plans(features, window_frames=width,
+                                        frames_per_s=1 / config.frame_seconds, segments=1.5)
+    assert whole[0] == 0 and whole[-1] + width == n  # back to back, the last one ends the track
+    assert all(b - a == width for a, b in itertools.pairwise(whole[:-1]))
+    assert len(spans) == len(plans) and spans[-1][1] == pytest.approx(features.duration_s)
+    assert all(0 <= s <= n - width for plan in plans for s in plan)
+    padded = _window(features.mel, n - 10, width, pad_value=config.pad_value)
+    assert padded.shape == (config.n_mels, width)
+    np.testing.assert_array_equal(padded[:, :10], features.mel[:, -10:])
+    assert np.all(padded[:, 10:] == config.pad_value)
+    assert _tile_windows(0, 50, 100, 50) == [0]  # shorter than a window: one window
 
 
 # --- descriptors -------------------------------------------------------------------------------

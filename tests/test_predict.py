@@ -213,7 +213,7 @@ def test_load_rejects_unknown_models(tmp_path: Path) -> None:
 
 
 def test_shipped_model_loads_offline_and_predicts(clip: Path) -> None:
-    from moodnet.predict.predictor import resolve_model_dir
+    from moodnet.predict.models import resolve_model_dir
 
     folder = resolve_model_dir(None)
     assert (folder / "checkpoint.json").is_file()

@@ -12,8 +12,6 @@ from moodnet.audio.features import (
     log_mel,
     log_mel_torch,
     mel_spectrogram,
-    mel_windows,
-    track_log_mel,
 )
 from moodnet.audio.io import AudioInfo, audio_info, load_audio
 
@@ -30,6 +28,4 @@ __all__ = [
     "log_mel",
     "log_mel_torch",
     "mel_spectrogram",
-    "mel_windows",
-    "track_log_mel",
 ]

@@ -9,14 +9,10 @@ Valence and arousal are on the [-1, 1] scale (0 = neutral); see ``docs/DESIGN.md
 """
 
 from moodnet.core import AUDIO_EXTENSIONS, quadrant_of
+from moodnet.predict.models import MODELS
 from moodnet.predict.moods import mood_words, nearest_mood_words
-from moodnet.predict.predictor import (
-    MODELS,
-    Prediction,
-    PredictionFailure,
-    Predictor,
-    Segment,
-)
+from moodnet.predict.predictor import Predictor
+from moodnet.predict.results import Prediction, PredictionFailure, Segment
 
 __all__ = [
     "AUDIO_EXTENSIONS",

@@ -1,9 +1,10 @@
-"""Predict the mood of whole tracks with a trained checkpoint.
+"""The Python API: :class:`Predictor` predicts the mood of tracks and lyrics with a model.
 
-A track is decoded (at most :data:`MAX_DURATION_S` seconds), turned into one log-mel
-spectrogram, cut into windows as long as the model's training clips, and the model's outputs
-on the windows are averaged (chunk averaging). ``segments=S`` adds the valence/arousal of every
-``S``-second stretch of the track.
+The default model (``moodnet-fast/1``) scores every 3 s patch of a track
+(:mod:`moodnet.predict.fast_predict`); a torch checkpoint reads the track's log-mel in windows
+as long as its training clips and averages its outputs (:mod:`moodnet.predict.windows`).
+``segments=S`` adds the valence/arousal of every ``S``-second stretch of the track. Model
+names: :mod:`moodnet.predict.models`; worker processes: :mod:`moodnet.predict.workers`.
 
 Valence and arousal are on the [-1, 1] scale of ``docs/DESIGN.md``; quadrants are Q1 = V>0,A>0;
 Q2 = V<=0,A>0; Q3 = V<=0,A<=0; Q4 = V>0,A<=0.
@@ -15,98 +16,56 @@ import functools
 import math
 import threading
 import warnings
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from moodnet.audio.patch_descriptors import PATCH_SECONDS
 from moodnet.core import AUDIO_EXTENSIONS, QUADRANTS, quadrant_of
 from moodnet.errors import (
-    AudioError,
     CheckpointError,
     LyricsError,
     LyricsWarning,
     MoodnetError,
     ParameterError,
 )
-from moodnet.predict.fast_predict import DecodedAudio, segment_spans
+from moodnet.predict.fast_predict import DecodedAudio
+from moodnet.predict.models import resolve_model_dir
 from moodnet.predict.moods import nearest_mood_words
 from moodnet.predict.results import Prediction, PredictionFailure, Segment
+from moodnet.predict.windows import (
+    MAX_DURATION_S,
+    TrackFeatures,
+    _window,
+    _window_plans,
+    track_features,
+)
+from moodnet.predict.workers import (
+    _features_job,
+    _in_order,
+    _model_worker_job,
+    _problem,
+    _start_model_worker,
+    failure_message,
+)
 
 if TYPE_CHECKING:
     from moodnet.audio import FeatureConfig
     from moodnet.models.checkpoint import Checkpoint
     from moodnet.models.fast_model import FastModel
 
-MAX_DURATION_S = 600.0
-"""Only the first 10 minutes of a track are decoded."""
 MIN_SEGMENT_S = 1.0
-MODELS: dict[str, str] = {
-    "default": "assets/models/default",
-    "musicnn-head": "assets/models/musicnn_head",
-}
-"""Names of shipped models -> folder inside the ``moodnet`` package."""
 
 POOLS = ("auto", "model", "decode")
 _BATCH_WINDOWS = 32
-_Result = TypeVar("_Result")
-_WORKER_STATE: dict[str, Any] = {}
-"""The predictor of a model worker process (set by its initializer; empty elsewhere)."""
-_LAST_WINDOW_MIN_SHARE = 0.25
 _EMBEDDING_CACHE = 256
-
-
-@dataclass(frozen=True)
-class TrackFeatures:
-    """The log-mel spectrogram of a whole (bounded) track; made without torch.
-
-    Attributes
-    ----------
-    path : the audio file, as given
-    mel : np.ndarray [shape=(n_mels, n_frames)], float32, as the checkpoint's features
-    duration_s : seconds decoded
-    """
-
-    path: str
-    mel: np.ndarray
-    duration_s: float
 
 
 def is_audio_file(path: str | Path) -> bool:
     """Whether a file name has one of :data:`AUDIO_EXTENSIONS` (case-insensitive)."""
     return Path(path).suffix.lower() in AUDIO_EXTENSIONS
-
-
-def resolve_model_dir(name_or_dir: str | Path | None) -> Path:
-    """The checkpoint folder of a shipped model name (default when None) or a run directory.
-
-    Raises
-    ------
-    CheckpointError
-        Neither a known name nor a folder holding ``checkpoint.json``.
-    """
-    from importlib.resources import files
-
-    key = "default" if name_or_dir is None else str(name_or_dir)
-    if key in MODELS:
-        folder = Path(str(files("moodnet").joinpath(MODELS[key])))
-        if not (folder / "checkpoint.json").is_file():
-            raise CheckpointError(
-                f"the shipped model {key!r} is missing from this installation ({folder}); "
-                "train one and pass its run directory instead"
-            )
-        return folder
-    folder = Path(key).expanduser()
-    if not folder.is_dir():
-        raise CheckpointError(
-            f"{folder}: not a model name ({', '.join(sorted(MODELS))}) nor a run directory"
-        )
-    if not (folder / "checkpoint.json").is_file():
-        raise CheckpointError(f"{folder}: no checkpoint.json in this run directory")
-    return folder.resolve()
 
 
 class Predictor:
@@ -562,82 +521,6 @@ class Predictor:
         return va, (np.concatenate(prob_parts) if prob_parts else None)
 
 
-def track_features(
-    audio_path: str | Path, *, feature_config: Any, max_duration: float = MAX_DURATION_S,
-) -> TrackFeatures:
-    """Decode a track (its first ``max_duration`` seconds) and compute its log-mel.
-
-    Parameters
-    ----------
-    audio_path : an audio file
-    feature_config : :class:`moodnet.audio.FeatureConfig` of the checkpoint
-    max_duration : seconds decoded at most
-
-    Returns
-    -------
-    features : TrackFeatures with ``mel`` [shape=(n_mels, n_frames)], float32
-
-    Raises
-    ------
-    AudioError
-        As :func:`moodnet.audio.load_audio`.
-    """
-    from moodnet.audio import load_audio, log_mel
-
-    rate = feature_config.sample_rate
-    y = load_audio(audio_path, sr=rate, mono=True, duration=max_duration)
-    mel = log_mel(y, config=feature_config)
-    return TrackFeatures(str(audio_path), np.asarray(mel, dtype=np.float32), len(y) / rate)
-
-
-
-
-def _window(mel: np.ndarray, start: int, length: int, *, pad_value: float) -> np.ndarray:
-    piece = mel[:, start : start + length]
-    if piece.shape[1] < length:
-        pad = np.full((mel.shape[0], length - piece.shape[1]), pad_value, dtype=mel.dtype)
-        piece = np.concatenate([piece, pad], axis=1)
-    return piece
-
-
-def _tile_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
-    """Starts of windows tiling frames [a, b): back to back, plus one ending at ``b`` when
-    the rest is at least a quarter window; a stretch shorter than a window gets one."""
-    if b - a <= length:
-        return [max(0, min(a, n_frames - length))]
-    starts = list(range(a, b - length + 1, length))
-    rest = b - (starts[-1] + length)
-    if rest >= _LAST_WINDOW_MIN_SHARE * length:
-        starts.append(b - length)
-    return starts
-
-
-def _window_plans(
-    features: TrackFeatures, *, window_frames: int, frames_per_s: float, segments: float | None,
-) -> tuple[list[int], list[tuple[float, float]], list[list[int]]]:
-    """Window starts (frames) for the whole track; segment spans (s) and their windows."""
-    n_frames = features.mel.shape[1]
-    whole = _tile_windows(0, n_frames, window_frames, n_frames)
-    spans = segment_spans(features.duration_s, segments) if segments is not None else []
-    plans = []
-    for a_s, b_s in spans:
-        a = min(round(a_s * frames_per_s), n_frames - 1)
-        b = min(max(round(b_s * frames_per_s), a + 1), n_frames)
-        plans.append(_segment_windows(a, b, window_frames, n_frames))
-    return whole, spans, plans
-
-
-
-
-def _segment_windows(a: int, b: int, length: int, n_frames: int) -> list[int]:
-    """Windows for the stretch [a, b): tiled when it is longer than a window, else one
-    window centred on it (kept inside the track)."""
-    if b - a >= length:
-        return _tile_windows(a, b, length, n_frames)
-    centre = (a + b) // 2
-    return [max(0, min(centre - length // 2, n_frames - length))]
-
-
 def _va_of(out: Any, checkpoint: Checkpoint) -> np.ndarray:
     """VA (B, 2) of model outputs; a class-only model gives the probability-weighted mean of
     its classes' VA centres (recorded in the label scheme)."""
@@ -685,74 +568,6 @@ def _lyrics_for(
         if candidate.is_file():
             return candidate
     return None
-
-
-def _problem(exc: BaseException) -> str:
-    if isinstance(exc, AudioError | LyricsError):
-        return exc.problem
-    return str(exc) or type(exc).__name__
-
-
-def failure_message(exc: Exception) -> str:
-    """What a failed track's row says: the problem of a moodnet error (the file is named
-    beside it), else the exception's type and text."""
-    if isinstance(exc, MoodnetError):
-        return _problem(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _features_job(path: str, feature_config: Any) -> TrackFeatures | PredictionFailure:
-    try:
-        return track_features(path, feature_config=feature_config)
-    except Exception as exc:  # a batch must survive one unreadable file
-        return PredictionFailure(path, failure_message(exc))
-
-
-def _start_model_worker(source: str, device: str, bf16: bool) -> None:
-    from moodnet.audio.io import silence_native_stderr
-
-    silence_native_stderr()  # failures come back as values; decoder chatter is dropped
-    try:
-        predictor = Predictor.load(source, device=device, bf16=bf16)
-        if predictor._fast is None:
-            import torch
-
-            torch.set_num_threads(1)
-        else:  # one BLAS thread per worker process: the workers are the parallelism
-            from threadpoolctl import threadpool_limits
-
-            threadpool_limits(1)
-        _WORKER_STATE["predictor"] = predictor
-    except Exception as exc:  # reported per track: a pool must not respawn a failing worker
-        _WORKER_STATE["error"] = f"the model did not load in a worker: {exc}"
-
-
-def _model_worker_job(
-    path: str, lyrics: str | Path | None, segments: float | None,
-) -> Prediction | PredictionFailure:
-    predictor: Predictor | None = _WORKER_STATE.get("predictor")
-    if predictor is None:
-        return PredictionFailure(path, _WORKER_STATE.get("error", "no model in this worker"))
-    return predictor._predict_or_fail(path, lyrics, segments)
-
-
-def _call(job_and_args: tuple[Callable[..., _Result], tuple[Any, ...]]) -> _Result:
-    job, args = job_and_args
-    return job(*args)
-
-
-def _in_order(
-    job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
-    initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
-) -> Generator[_Result, None, None]:
-    """``job(*args)`` for every tuple of ``arguments`` in ``workers`` processes of
-    :func:`moodnet.core.worker_pool`, yielded in order; closing the generator (or an
-    interrupt while it runs) stops the workers at once."""
-    from moodnet.core import worker_pool
-
-    with worker_pool(min(workers, len(arguments)), initializer=initializer,
-                     initargs=initargs) as pool:
-        yield from pool.map(_call, [(job, args) for args in arguments])
 
 
 def _class_centres(checkpoint: Checkpoint) -> np.ndarray | None:

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from moodnet.predict.predictor import MODELS, failure_message
+from moodnet.predict.models import MODELS
 from moodnet.predict.results import Prediction, PredictionFailure
+from moodnet.predict.workers import failure_message
 
 DEFAULT_BATCH = 8
 """Files per Ray Data batch: a few hundred milliseconds of work for 30 s clips."""
