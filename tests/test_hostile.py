@@ -349,7 +349,10 @@ def test_interrupted_extract_stops_promptly_without_orphans(tmp_path: Path, how:
     cache = tmp_path / "cache"
     command = [sys.executable, "-m", "moodnet", "extract", str(manifest), "--cache", str(cache),
                "--workers", "2", "--n-mels", "16", "--clip-seconds", "1", "--quiet"]
-    process = subprocess.Popen(command, start_new_session=True)
+    # as a terminal's foreground job: a shell's background job (``cmd &``) inherits an
+    # ignored SIGINT, and so would this test's child when pytest runs as one
+    process = subprocess.Popen(command, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     from moodnet.data.cache import FeatureCache
 

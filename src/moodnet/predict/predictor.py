@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.audio.patch_descriptors import PATCH_SECONDS
-from moodnet.core import AUDIO_EXTENSIONS, QUADRANTS, quadrant_of
+from moodnet.core import AUDIO_EXTENSIONS, DEFAULT_DEVICE, QUADRANTS, quadrant_of
 from moodnet.errors import (
     CheckpointError,
     LyricsError,
@@ -101,7 +101,8 @@ class Predictor:
 
     @classmethod
     def load(
-        cls, name_or_dir: str | Path | None = None, *, device: str = "auto", bf16: bool = False
+        cls, name_or_dir: str | Path | None = None, *, device: str = DEFAULT_DEVICE,
+        bf16: bool = False,
     ) -> Predictor:
         """Load a shipped model by name (None: the default one) or a training run directory.
 

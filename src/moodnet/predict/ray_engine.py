@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from moodnet.core import DEFAULT_DEVICE
 from moodnet.predict.models import MODELS
 from moodnet.predict.results import Prediction, PredictionFailure
 from moodnet.predict.workers import failure_message
@@ -39,7 +40,7 @@ def predict_on_ray(
     model: str | Path | None = None,
     lyrics: Mapping[str, str | Path] | None = None,
     segments: float | None = None,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     bf16: bool = False,
     address: str | None = None,
     num_cpus: int | None = None,

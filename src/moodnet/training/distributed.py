@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moodnet.core import DEFAULT_DEVICE
 from moodnet.errors import ConfigError
 from moodnet.models.arrays import ArrayData, minibatches
 
@@ -75,7 +76,7 @@ def is_main_process() -> bool:
 
 
 @contextlib.contextmanager
-def process_group_from_env(*, device: str = "auto") -> Iterator[Replicas | None]:
+def process_group_from_env(*, device: str = DEFAULT_DEVICE) -> Iterator[Replicas | None]:
     """Join torchrun's processes for the duration of a ``with`` block (None outside torchrun).
 
     Parameters
@@ -110,6 +111,7 @@ def process_group_from_env(*, device: str = "auto") -> Iterator[Replicas | None]
     dist.init_process_group(backend="nccl" if cuda else "gloo")
     try:
         yield replicas()
+        dist.barrier()  # no rank tears gloo down while another still talks to it
     finally:
         dist.destroy_process_group()
 
