@@ -97,8 +97,6 @@ class Checkpoint:
     train_config : the training config as a dict
     best_epoch : the restored epoch (1-based), or None
     metrics : validation metrics of the best epoch (and anything else worth keeping)
-    bf16 : run inference under bfloat16 autocast (faster on CPUs with AMX / AVX-512 BF16;
-        outputs differ from float32 by well under 1 %); not stored in the checkpoint
     """
 
     model: nn.Module
@@ -116,7 +114,6 @@ class Checkpoint:
     train_config: dict[str, Any] | None = None
     best_epoch: int | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
-    bf16: bool = False
 
     @property
     def device(self) -> torch.device:
@@ -163,6 +160,7 @@ class Checkpoint:
         *,
         embeddings: np.ndarray | None = None,
         batch_size: int = 32,
+        bf16: bool = False,
     ) -> PredictionArrays:
         """Predict B tracks from arrays.
 
@@ -175,6 +173,8 @@ class Checkpoint:
         embeddings : np.ndarray [shape=(B, D)], the frozen backbone's embeddings, used in place
             of ``mel`` by models that precompute their audio part (``musicnn_head``)
         batch_size : tracks per forward pass
+        bf16 : run under bfloat16 autocast (faster on CPUs with AMX / AVX-512 BF16; outputs
+            differ from float32 by well under 1 %)
 
         Returns
         -------
@@ -182,7 +182,7 @@ class Checkpoint:
         """
         data = self._arrays(mel, tokens, has_lyrics, embeddings)
         outputs = predict_outputs(
-            self.model, data, batch_size=batch_size, device=self.device, bf16=self.bf16
+            self.model, data, batch_size=batch_size, device=self.device, bf16=bf16
         )
         probs = None
         if "logits" in outputs:
@@ -331,16 +331,13 @@ def checkpoint_model_config(data: dict[str, Any], *, path: Path) -> ModelConfig:
                               ) from None  # fmt: skip
 
 
-def load_checkpoint(
-    run_dir: str | Path, *, device: str = DEFAULT_DEVICE, bf16: bool = False
-) -> Checkpoint:
+def load_checkpoint(run_dir: str | Path, *, device: str = DEFAULT_DEVICE) -> Checkpoint:
     """Rebuild a trained model from ``run_dir`` (``checkpoint.json`` + weights).
 
     Parameters
     ----------
     run_dir : a directory written by :func:`save_checkpoint`
     device : ``auto`` (CUDA when available), ``cpu`` or ``cuda``
-    bf16 : predict under bfloat16 autocast (see :class:`Checkpoint`)
 
     Returns
     -------
@@ -385,7 +382,6 @@ def load_checkpoint(
         train_config=data.get("train_config"),
         best_epoch=data.get("best_epoch"),
         metrics=data.get("metrics") or {},
-        bf16=bf16,
     )
     try:
         checkpoint.apply_scaling()

@@ -76,7 +76,9 @@ class Predictor:
 
     _checkpoint: Checkpoint
 
-    def __init__(self, checkpoint: Checkpoint | FastModel, *, source: Path) -> None:
+    def __init__(
+        self, checkpoint: Checkpoint | FastModel, *, source: Path, bf16: bool = False,
+    ) -> None:
         from moodnet.models.fast_model import FastModel
 
         self.source = source
@@ -97,7 +99,7 @@ class Predictor:
         if self._vocabulary is not None and not checkpoint.max_tokens:
             raise CheckpointError(f"{source}: a lyrics model without max_tokens")
         self._device = str(checkpoint.device)
-        self._bf16 = checkpoint.bf16
+        self._bf16 = bf16
 
     @classmethod
     def load(
@@ -125,7 +127,7 @@ class Predictor:
             return cls(FastModel.load(folder), source=folder)
         from moodnet.models.checkpoint import load_checkpoint
 
-        return cls(load_checkpoint(folder, device=device, bf16=bf16), source=folder)
+        return cls(load_checkpoint(folder, device=device), source=folder, bf16=bf16)
 
     @property
     def mood_word_placements(self) -> dict[str, list[float]] | None:
@@ -474,7 +476,8 @@ class Predictor:
         tokens = self._encode_lyrics(lyrics)
         if tokens is None:
             raise LyricsError(path, "this model reads lyrics only, and none were given")
-        out = self._checkpoint.predict_arrays(None, tokens[np.newaxis], np.ones(1, dtype=bool))
+        out = self._checkpoint.predict_arrays(None, tokens[np.newaxis], np.ones(1, dtype=bool),
+                                              bf16=self._bf16)
         va = _va_of(out, self._checkpoint)[0]
         probs = None if out.class_probs is None else np.asarray(out.class_probs[0])
         return self._prediction(path, va, probs, used_lyrics=True, segments=())
@@ -514,7 +517,8 @@ class Predictor:
             n = len(batch_starts)
             batch_tokens = None if tokens is None else np.tile(tokens, (n, 1))
             has_lyrics = None if tokens is None else np.ones(n, dtype=bool)
-            out = self._checkpoint.predict_arrays(batch, batch_tokens, has_lyrics)
+            out = self._checkpoint.predict_arrays(batch, batch_tokens, has_lyrics,
+                                                  bf16=self._bf16)
             va_parts.append(_va_of(out, self._checkpoint))
             if out.class_probs is not None:
                 prob_parts.append(np.asarray(out.class_probs, dtype=np.float64))
