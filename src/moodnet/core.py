@@ -247,7 +247,6 @@ def exit_with_parent(parent: int, *, poll_s: float = 0.5) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-
 @contextmanager
 def worker_pool(
     workers: int, *, initializer: Callable[..., None] | None = None,

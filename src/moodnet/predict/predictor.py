@@ -34,7 +34,7 @@ from moodnet.errors import (
 from moodnet.predict.fast_predict import DecodedAudio
 from moodnet.predict.models import resolve_model_dir
 from moodnet.predict.moods import nearest_mood_words
-from moodnet.predict.results import Prediction, PredictionFailure, Segment
+from moodnet.predict.results import Prediction, PredictionFailure, Segment, failure_message
 from moodnet.predict.windows import (
     MAX_DURATION_S,
     TrackFeatures,
@@ -46,9 +46,7 @@ from moodnet.predict.workers import (
     _features_job,
     _in_order,
     _model_worker_job,
-    _problem,
     _start_model_worker,
-    failure_message,
 )
 
 if TYPE_CHECKING:
@@ -455,7 +453,7 @@ class Predictor:
                 try:
                     yield self.predict_features(features, lyrics=track_lyrics, segments=segments)
                 except MoodnetError as exc:
-                    yield PredictionFailure(path, _problem(exc))
+                    yield PredictionFailure(path, failure_message(exc))
         finally:
             results.close()
 

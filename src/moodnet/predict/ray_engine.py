@@ -27,8 +27,7 @@ import numpy as np
 
 from moodnet.core import DEFAULT_DEVICE
 from moodnet.predict.models import MODELS
-from moodnet.predict.results import Prediction, PredictionFailure
-from moodnet.predict.workers import failure_message
+from moodnet.predict.results import Prediction, PredictionFailure, failure_message
 
 DEFAULT_BATCH = 8
 """Files per Ray Data batch: a few hundred milliseconds of work for 30 s clips."""

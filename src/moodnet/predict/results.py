@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from moodnet.errors import AudioError, LyricsError, MoodnetError
+
 
 class Segment(NamedTuple):
     """Valence/arousal of one stretch of a track, seconds from its start."""
@@ -97,3 +99,17 @@ class PredictionFailure:
 
     path: str
     error: str
+
+
+def _problem(exc: BaseException) -> str:
+    if isinstance(exc, AudioError | LyricsError):
+        return exc.problem
+    return str(exc) or type(exc).__name__
+
+
+def failure_message(exc: Exception) -> str:
+    """What a failed track's row says: the problem of a moodnet error (the file is named
+    beside it), else the exception's type and text."""
+    if isinstance(exc, MoodnetError):
+        return _problem(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -11,8 +11,7 @@ from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from moodnet.errors import AudioError, LyricsError, MoodnetError
-from moodnet.predict.results import Prediction, PredictionFailure
+from moodnet.predict.results import Prediction, PredictionFailure, failure_message
 from moodnet.predict.windows import TrackFeatures, track_features
 
 if TYPE_CHECKING:
@@ -23,20 +22,6 @@ _Result = TypeVar("_Result")
 
 _WORKER_STATE: dict[str, Any] = {}
 """The predictor of a model worker process (set by its initializer; empty elsewhere)."""
-
-
-def _problem(exc: BaseException) -> str:
-    if isinstance(exc, AudioError | LyricsError):
-        return exc.problem
-    return str(exc) or type(exc).__name__
-
-
-def failure_message(exc: Exception) -> str:
-    """What a failed track's row says: the problem of a moodnet error (the file is named
-    beside it), else the exception's type and text."""
-    if isinstance(exc, MoodnetError):
-        return _problem(exc)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _features_job(path: str, feature_config: Any) -> TrackFeatures | PredictionFailure:
@@ -75,11 +60,6 @@ def _model_worker_job(
     return predictor._predict_or_fail(path, lyrics, segments)
 
 
-def _call(job_and_args: tuple[Callable[..., _Result], tuple[Any, ...]]) -> _Result:
-    job, args = job_and_args
-    return job(*args)
-
-
 def _in_order(
     job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
     initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
@@ -91,4 +71,4 @@ def _in_order(
 
     with worker_pool(min(workers, len(arguments)), initializer=initializer,
                      initargs=initargs) as pool:
-        yield from pool.map(_call, [(job, args) for args in arguments])
+        yield from pool.map(job, *zip(*arguments, strict=True))
