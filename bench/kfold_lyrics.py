@@ -50,10 +50,8 @@ from moodnet.lyrics import (
     lexicon_features,
     normalise_lyrics,
     read_lyrics,
-    sentiment_features,
     tokenise,
 )
-from moodnet.lyrics.features import SENTIMENT_FEATURE_NAMES
 from moodnet.lyrics.usable import lyrics_problem
 from moodnet.models.fast_head import va_from_logits
 from moodnet.training.fast import (
@@ -63,7 +61,12 @@ from moodnet.training.fast import (
     out_of_fold_logits,
     track_matrix,
 )
-from moodnet.training.fast_train import lyrics_embeddings, sign_targets, track_features, va_targets
+from moodnet.training.fast_train import (
+    lyrics_branch_inputs,
+    sign_targets,
+    track_features,
+    va_targets,
+)
 
 W_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -109,12 +112,12 @@ def _interval(p, fn, rows_all, rng, n=1000):
 
 def _branch_inputs(texts, has, cache):
     """The default recipe's lyrics inputs of every clip (zeros where no usable lyrics)."""
-    usable = [x for x, h in zip(texts, has, strict=True) if h]
-    emb = np.zeros((len(texts), 384), dtype=np.float32)
-    emb[has] = lyrics_embeddings(usable, cache_dir=cache)
-    sent = np.zeros((len(texts), len(SENTIMENT_FEATURE_NAMES)))
-    sent[has] = np.stack([sentiment_features(x) for x in usable])
-    return emb, sent
+    usable = lyrics_branch_inputs([x for x, h in zip(texts, has, strict=True) if h],
+                                  cache_dir=cache)
+    out = [np.zeros((len(texts), x.shape[1]), dtype=x.dtype) for x in usable]
+    for full, part in zip(out, usable, strict=True):
+        full[has] = part
+    return out
 
 
 def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):

@@ -263,13 +263,25 @@ def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
     return np.stack([np.load(p) for p in paths])
 
 
+def lyrics_branch_inputs(
+    texts: list[str], *, cache_dir: Path, sentiment: bool = True,
+) -> list[np.ndarray]:
+    """What the lyrics branches read, in :data:`LYRICS_BRANCHES` order: the MiniLM embeddings
+    (n, 384), then (``sentiment``) the VADER statistics (n, 5)."""
+    from moodnet.lyrics.features import sentiment_features
+
+    inputs = [lyrics_embeddings(texts, cache_dir=cache_dir)]
+    if sentiment:
+        inputs.append(np.stack([sentiment_features(text) for text in texts]))
+    return inputs
+
+
 def fit_lyrics_branch(
     manifest: Path, *, audio_head: Any, config: FastTrainConfig, student_dir: Path,
 ) -> tuple[LyricsBranches, dict[str, Any]]:
     """The lyrics heads and their fusion weights (see :class:`FastTrainConfig`)."""
     from moodnet.data.manifest import read_manifest
     from moodnet.lyrics import read_lyrics
-    from moodnet.lyrics.features import sentiment_features
     from moodnet.lyrics.usable import lyrics_problem
     from moodnet.training.fast import fit_fusion, fit_head, out_of_fold_logits, track_matrix
 
@@ -281,9 +293,8 @@ def fit_lyrics_branch(
             texts.append(text)
     if len(tracks) < 20:
         raise DataError(f"{manifest}: {len(tracks)} tracks with usable lyrics are too few")
-    inputs = [lyrics_embeddings(texts, cache_dir=Path(str(config.cache_dir)))]
-    if config.lyrics_sentiment:
-        inputs.append(np.stack([sentiment_features(text) for text in texts]))
+    inputs = lyrics_branch_inputs(texts, cache_dir=Path(str(config.cache_dir)),
+                                  sentiment=config.lyrics_sentiment)
     signs = sign_targets(tracks)
     groups = np.array([t.artist or t.id for t in tracks])
     oof = [out_of_fold_logits(x, signs, groups=groups) for x in inputs]
