@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -101,3 +105,14 @@ def test_resolve_device() -> None:
     assert resolve_device().type in ("cpu", "cuda")
     with pytest.raises(ParameterError, match="expected auto, cpu or cuda"):
         resolve_device("tpu")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_heap_tuning_applies_on_glibc_and_yields_to_the_users_settings() -> None:
+    probe = "from moodnet.core import keep_heap_for_arrays; print(keep_heap_for_arrays())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    run = functools.partial(subprocess.run, [sys.executable, "-c", probe], capture_output=True,
+                            text=True, check=True)
+    assert run(env=env).stdout.strip() == "True"
+    users = dict(env, MALLOC_TRIM_THRESHOLD_="1000000")
+    assert run(env=users).stdout.strip() == "False"

@@ -8,6 +8,7 @@
 - Audio files: :data:`AUDIO_EXTENSIONS`.
 - Devices: :data:`DEFAULT_DEVICE`, :func:`resolve_device` and :func:`torch_threads`.
 - Numerics: :func:`softmax`, :func:`json_safe`.
+- Processes: :func:`worker_pool`, :func:`keep_heap_for_arrays`.
 
 Importing this module does no work and does not import torch.
 """
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
 
 VA_RANGE: tuple[float, float] = (-1.0, 1.0)
 """Lowest and highest valence/arousal on the moodnet scale."""
+
+HEAP_MMAP_THRESHOLD = 32 * 2**20
+"""Bytes: blocks at least this large get their own mapping (:func:`keep_heap_for_arrays`)."""
+HEAP_TRIM_THRESHOLD = 512 * 2**20
+"""Bytes of free heap a moodnet process keeps for reuse (:func:`keep_heap_for_arrays`)."""
 
 QUADRANTS: tuple[str, ...] = ("Q1", "Q2", "Q3", "Q4")
 """Russell quadrant names; class ids 0..3."""
@@ -222,6 +228,31 @@ RUSSELL_1980_ANGLES: dict[str, float] = {
 """Angles read off Russell (1980), rounded (``moodnet.predict.moods`` places the words)."""
 
 
+def keep_heap_for_arrays() -> bool:
+    """Make glibc's malloc keep freed memory for the next track's arrays (Linux/glibc only).
+
+    A track's spectrograms are arrays of a few MB; with glibc's defaults each one is a fresh
+    ``mmap`` whose pages fault in again on every track, which makes the default model's
+    analysis about 1.5x slower. This sets the mmap threshold to :data:`HEAP_MMAP_THRESHOLD`
+    (larger blocks still get their own mapping) and the trim threshold to
+    :data:`HEAP_TRIM_THRESHOLD` (the most free memory a process keeps), unless the user set
+    ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``. Returns whether it changed them.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except AttributeError:  # not glibc (musl has no mallopt)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, HEAP_MMAP_THRESHOLD)
+                and mallopt(m_trim_threshold, HEAP_TRIM_THRESHOLD))
+
+
 def exit_with_parent(parent: int, *, poll_s: float = 0.5) -> None:
     """Make this (worker) process end when its parent ``parent`` (a pid) does, however it ends.
 
@@ -282,6 +313,7 @@ def _start_worker(
     parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...],
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_heap_for_arrays()
     exit_with_parent(parent)
     if initializer is not None:
         initializer(*initargs)

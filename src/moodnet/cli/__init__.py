@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 
-from moodnet.core import DEFAULT_DEVICE
+from moodnet.core import DEFAULT_DEVICE, keep_heap_for_arrays
 from moodnet.errors import MoodnetError
 from moodnet.version import __version__
 
@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from moodnet.audio.io import silence_native_stderr
 
         silence_native_stderr()
+        keep_heap_for_arrays()
     try:
         with _torch_threads_kept():
             return int(args.func(args) or 0)
