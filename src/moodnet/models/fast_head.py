@@ -111,8 +111,10 @@ def _conv_stride2(x: np.ndarray, weight: np.ndarray, kernel: int) -> np.ndarray:
     padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
     n_out = (x.shape[1] + 2 * pad - kernel) // 2 + 1
     windows = np.lib.stride_tricks.sliding_window_view(padded, kernel, axis=1)[:, ::2][:, :n_out]
-    # windows: (P, T', C_in, kernel) matches torch's (out, in, kernel) weight order
-    return windows.reshape(x.shape[0], n_out, -1) @ weight
+    # windows: (P, T', C_in, kernel) matches torch's (out, in, kernel) weight order; one 2-D
+    # product over all patches runs faster than a batch of per-patch products
+    columns = windows.reshape(x.shape[0] * n_out, -1)  # (P * T', C_in * kernel)
+    return (columns @ weight).reshape(x.shape[0], n_out, -1)
 
 
 @dataclass(frozen=True)
