@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from bench.report import git_commit, write_report
+from moodnet.core import keep_heap_for_arrays
 
 SCALING_DOC = Path(__file__).resolve().parents[1] / "docs" / "scaling.md"
 BEGIN, END = "<!-- stage_costs:begin -->", "<!-- stage_costs:end -->"
@@ -84,6 +85,7 @@ def main() -> int:
                         help="measure nothing: derive the estimate and the reports again from "
                         "the JSON beside --out (after changing an assumption)")
     args = parser.parse_args()
+    keep_heap_for_arrays()  # as moodnet's own processes run
     if args.from_json:
         return rederive(args)
     from moodnet.audio.io import silence_native_stderr

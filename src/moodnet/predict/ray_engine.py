@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from moodnet.core import DEFAULT_DEVICE
+from moodnet.core import DEFAULT_DEVICE, keep_heap_for_arrays
 from moodnet.predict.models import MODELS
 from moodnet.predict.results import Prediction, PredictionFailure, failure_message
 
@@ -153,6 +153,7 @@ def decode_batch(batch: dict[str, np.ndarray], *, decoder: Callable[[str], Any],
     from moodnet.audio.io import silence_native_stderr
 
     silence_native_stderr()  # failures come back as values; decoder chatter is dropped
+    keep_heap_for_arrays()  # as the local engine's workers
     decoded: list[bytes] = []
     errors: list[str] = []
     for path in batch["path"]:
@@ -177,6 +178,7 @@ class ModelActor:
     def __init__(self, *, model: str | None, device: str, bf16: bool) -> None:
         from moodnet.predict.predictor import Predictor
 
+        keep_heap_for_arrays()
         self.predictor = Predictor.load(model, device=device, bf16=bf16)
         if self.predictor._fast is None:  # as the local engine's model workers
             import torch
