@@ -5,16 +5,18 @@ the default model's audio head (patch descriptors + student, :func:`fit_head`); 
 recipe's two lyrics heads, on all-MiniLM-L6-v2 embeddings and on VADER word-valence
 statistics (:func:`moodnet.lyrics.features.sentiment_features`) of the usable lyrics; the
 fusion weights and bias per axis (:func:`fit_fusion`) fitted on inner out-of-fold logits. A
-test clip without usable lyrics gets exactly the audio answer. For the 5 MIREX clusters the
-same scheme with multinomial logistic regressions: audio log-probabilities + the weighted
-lyrics log-probabilities, weights chosen on inner out-of-fold predictions. Differences fused -
-audio with paired bootstrap 95 % intervals (1000 resamples, seed 0), on all clips and on those
-with lyrics; the same for the MiniLM branch alone (the previous recipe).
+test clip without usable lyrics gets exactly the audio answer. For the 5 MIREX clusters,
+multinomial logistic regressions: the audio one with C chosen by inner artist-grouped CV, one
+per lyrics branch, and the fused answer stacked: a second logistic regression over the
+branches' inner out-of-fold log-probabilities, fitted on the training clips with lyrics.
+Differences fused - audio with paired bootstrap 95 % intervals (1000 resamples, seed 0), on
+all clips and on those with lyrics; the same for the MiniLM branch alone (the previous recipe).
 
 A second table scores lyrics alone, one representation at a time, on the clips with lyrics
 (same outer folds, C chosen by inner artist-grouped CV): MiniLM, VADER sentiment statistics,
 TF-IDF, GloVe mean, and with ``--lexicons`` the Warriner/NRC-VAD statistics (research-only
-norms: not shippable, so not in the default model).
+norms: not shippable, so not in the default model); and the chance level of the whole
+procedure: MiniLM with the training labels shuffled in every fold (scored on the true ones).
 
 Usage::
 
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import sys
 import time
 from pathlib import Path
@@ -68,8 +69,8 @@ from moodnet.training.fast_train import (
     va_targets,
 )
 
-W_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+C_AUDIO_GRID = (0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 def _cluster_model(c: float = 0.05):
@@ -86,6 +87,15 @@ def _oof_logprobs(x, y, groups, folds=3, c=0.05):
 
 def _macro_f1(y, log_probs):
     return f1_score(y, log_probs.argmax(1), average="macro")
+
+
+def _best_c(x, y, groups, grid):
+    """The C of ``grid`` with the best inner out-of-fold macro-F1 (artist-grouped folds)."""
+    return max(grid, key=lambda c: _macro_f1(y, _oof_logprobs(x, y, groups, c=c)))
+
+
+def _stacker():
+    return LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
 
 
 def _paired(a, b, fn, rows_all, rng, n=1000):
@@ -121,7 +131,7 @@ def _branch_inputs(texts, has, cache):
 
 
 def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
-    """One outer fold: audio and fused logits / cluster log-probabilities of the test clips."""
+    """One outer fold: audio and fused logits and cluster predictions of the test clips."""
     head, _ = fit_head(x[tr], signs[tr], targets[tr], groups=groups[tr])
     trl, tel = tr[has[tr]], te[has[te]]
     oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl])
@@ -134,47 +144,60 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
         branch_head, _ = fit_head(b[trl], signs[trl], np.zeros((len(trl), 2)), groups=groups[trl])
         fused_z[rows] += weight * branch_head.logits(b[tel])
     fused_z[rows] += bias
-    a_lp = _cluster_model().fit(x[tr], clusters[tr]).predict_log_proba(x[te])
-    a_oof = _oof_logprobs(x[trl], clusters[trl], groups[trl])
-    l_oof = [_oof_logprobs(b[trl], clusters[trl], groups[trl]) for b in branches]
-    best = max(itertools.product(W_GRID, repeat=len(branches)), key=lambda ws: _macro_f1(
-        clusters[trl], a_oof + sum(v * lp for v, lp in zip(ws, l_oof, strict=True))))
-    f_lp = a_lp.copy()
-    for v, b in zip(best, branches, strict=True):
-        f_lp[rows] += v * _cluster_model().fit(b[trl], clusters[trl]).predict_log_proba(b[tel])
-    return head, audio_z, fused_z, a_lp, f_lp, w, best
+    audio_c, fused_c, c = _fold_clusters(x, branches, clusters, groups, tr, te, has)
+    return head, audio_z, fused_z, audio_c, fused_c, w, c
+
+
+def _fold_clusters(x, branches, clusters, groups, tr, te, has):
+    """One outer fold's cluster predictions of the test clips: audio alone (C by inner CV) and
+    audio + lyrics branches stacked (clips without lyrics keep the audio answer); and C."""
+    c = _best_c(x[tr], clusters[tr], groups[tr], C_AUDIO_GRID)
+    audio = _cluster_model(c).fit(x[tr], clusters[tr])
+    audio_c = audio.predict(x[te])
+    trl, tel = tr[has[tr]], te[has[te]]
+    inner = [_oof_logprobs(x[trl], clusters[trl], groups[trl], c=c)]
+    inner += [_oof_logprobs(b[trl], clusters[trl], groups[trl]) for b in branches]
+    stacker = _stacker().fit(np.hstack(inner), clusters[trl])
+    test = [audio.predict_log_proba(x[tel])]
+    test += [_cluster_model().fit(b[trl], clusters[trl]).predict_log_proba(b[tel])
+             for b in branches]
+    fused_c = audio_c.copy()
+    fused_c[np.isin(te, tel)] = stacker.predict(np.hstack(test))
+    return audio_c, fused_c, c
 
 
 def _fold_joint(x, branches, signs, targets, clusters, groups, tr, te, has, audio):
     """Mid-level (joint) fusion in one outer fold: one head on audio features and lyrics
     inputs side by side, fitted on the training clips with lyrics; test clips without lyrics
-    keep the audio answer ``audio`` = (logits, va, cluster log-probabilities)."""
+    keep the audio answer ``audio`` = (logits, va, predicted clusters)."""
     joint = np.hstack([x, *branches])
     trl, tel = tr[has[tr]], te[has[te]]
     rows = np.isin(te, tel)
     head, _ = fit_head(joint[trl], signs[trl], targets[trl], groups=groups[trl])
-    z, va, lp = (a.copy() for a in audio)
+    z, va, predicted = (a.copy() for a in audio)
     z[rows] = head.logits(joint[tel])
     va[rows] = va_from_logits(z[rows], head.scale)
-    lp[rows] = _cluster_model().fit(joint[trl], clusters[trl]).predict_log_proba(joint[tel])
-    return z, va, lp
+    c = _best_c(joint[trl], clusters[trl], groups[trl], C_AUDIO_GRID)
+    predicted[rows] = _cluster_model(c).fit(joint[trl], clusters[trl]).predict(joint[tel])
+    return z, va, predicted
 
 
-def _lyrics_only(rep, signs, clusters, groups, folds, rows_all):
+def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None):
     """Out-of-fold sign logits and cluster log-probabilities of one lyrics representation on
     the clips with lyrics (C by inner grouped CV); ``rep`` is a matrix or a function of the
-    training rows giving (train matrix, all-rows matrix)."""
+    training rows giving (train matrix, all-rows matrix). With ``shuffle`` (a generator) the
+    training labels are permuted among the training clips of every fold."""
     z = np.zeros((len(signs), 2))
     lp = np.zeros((len(signs), len(MIREX_CLUSTERS)))
     for fold in range(5):
         tr = rows_all[folds[rows_all] != fold]
         te = rows_all[folds[rows_all] == fold]
         x = rep(tr) if callable(rep) else rep
-        head, _ = fit_head(x[tr], signs[tr], np.zeros((len(tr), 2)), groups=groups[tr])
+        labels = tr if shuffle is None else shuffle.permutation(tr)
+        head, _ = fit_head(x[tr], signs[labels], np.zeros((len(tr), 2)), groups=groups[tr])
         z[te] = head.logits(x[te])
-        c = max(C_GRID, key=lambda v: _macro_f1(
-            clusters[tr], _oof_logprobs(x[tr], clusters[tr], groups[tr], c=v)))
-        lp[te] = _cluster_model(c).fit(x[tr], clusters[tr]).predict_log_proba(x[te])
+        c = _best_c(x[tr], clusters[labels], groups[tr], C_GRID)
+        lp[te] = _cluster_model(c).fit(x[tr], clusters[labels]).predict_log_proba(x[te])
     return z, lp
 
 
@@ -237,26 +260,27 @@ def main() -> int:
         f"{name}_{kind}": np.zeros((n, 2))
         for name in ("audio", "fused", "minilm", "joint") for kind in ("z", "va")}
     out.update({f"{name}_c": np.zeros(n, int) for name in ("audio", "fused", "minilm", "joint")})
-    weights = []
+    weights, cluster_cs = [], []
     for fold in range(5):
         tr, te = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         for name, branches in (("fused", [emb, sent]), ("minilm", [emb])):
-            head, audio_z, fused_z, a_lp, f_lp, w, best = _fold_fusion(
+            head, audio_z, fused_z, audio_c, fused_c, w, c = _fold_fusion(
                 x, branches, signs, targets, clusters, groups, tr, te, has)
             out[f"{name}_z"][te] = fused_z
             out[f"{name}_va"][te] = va_from_logits(fused_z, head.scale)
-            out[f"{name}_c"][te] = f_lp.argmax(1)
+            out[f"{name}_c"][te] = fused_c
             if name == "fused":
                 out["audio_z"][te] = audio_z
                 out["audio_va"][te] = va_from_logits(audio_z, head.scale)
-                out["audio_c"][te] = a_lp.argmax(1)
+                out["audio_c"][te] = audio_c
                 weights.append(w)
+                cluster_cs.append(c)
                 print(f"fold {fold}: fusion weights {np.round(w, 2).tolist()}, "
-                      f"cluster weights {best}", flush=True)
-                audio_answer = (audio_z, out["audio_va"][te], a_lp)
+                      f"audio cluster C {c}", flush=True)
+                audio_answer = (audio_z, out["audio_va"][te], audio_c)
         z, va, lp = _fold_joint(x, [emb, sent], signs, targets, clusters, groups, tr, te, has,
                                 audio_answer)
-        out["joint_z"][te], out["joint_va"][te], out["joint_c"][te] = z, va, lp.argmax(1)
+        out["joint_z"][te], out["joint_va"][te], out["joint_c"][te] = z, va, lp
 
     rng = np.random.default_rng(0)
     measures = {
@@ -274,8 +298,10 @@ def main() -> int:
         "lyrics. The student was distilled on these clips' audio (no labels); every head and "
         "fusion weight is fitted inside the training folds.\n",
         "Late fusion of calibrated branch logits: audio + w_m MiniLM (the previous recipe) and "
-        "audio + w_m MiniLM + w_s VADER (**the default recipe**). Mid-level (joint) fusion: one "
-        "head on the audio features and both lyrics inputs side by side.\n",
+        "audio + w_m MiniLM + w_s VADER (**the default recipe**); for the clusters, the "
+        "branches' log-probabilities stacked by a logistic regression fitted on inner "
+        "out-of-fold predictions. Mid-level (joint) fusion: one head on the audio features and "
+        "both lyrics inputs side by side.\n",
         "| measure | clips | audio only | late: + MiniLM | **late: + MiniLM + VADER** | "
         "joint | default - audio [95 % CI] | (+ MiniLM) - audio | joint - audio |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -294,7 +320,8 @@ def main() -> int:
     lines += ["", "Learned lyrics weights per fold, valence / arousal (MiniLM; VADER): "
               + "; ".join(f"{f[0, 0]:.2f}/{f[0, 1]:.2f}, {f[1, 0]:.2f}/{f[1, 1]:.2f}"
                           for f in w)
-              + ". Chance: AUC 0.5; macro-F1 0.2 (uniform guess).", ""]
+              + f". Audio cluster C per fold (inner CV): {', '.join(map(str, cluster_cs))}. "
+              "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]
     lines += _lyrics_only_table(_representations(texts, has, emb, sent, args.lexicons),
                                 signs, clusters, groups, folds, np.flatnonzero(has), rng)
     minutes = (time.perf_counter() - started) / 60
@@ -313,8 +340,10 @@ def _lyrics_only_table(reps, signs, clusters, groups, folds, rows, rng) -> list[
         "|---|---|---|---|",
     ]
     auc = [lambda p, r, a=a: roc_auc_score(signs[r, a], p[r, a]) for a in (0, 1)]
-    for name, rep in reps.items():
-        z, lp = _lyrics_only(rep, signs, clusters, groups, folds, rows)
+    shuffled = "all-MiniLM-L6-v2, training labels shuffled (chance of the procedure)"
+    for name, rep in {**reps, shuffled: reps[next(iter(reps))]}.items():
+        z, lp = _lyrics_only(rep, signs, clusters, groups, folds, rows,
+                             shuffle=np.random.default_rng(0) if name == shuffled else None)
         cells = [_interval(z, fn, rows, rng) for fn in auc]
         cells.append(_interval(lp, lambda p, r: _macro_f1(clusters[r], p[r]), rows, rng))
         lines.append(f"| {name} | " + " | ".join(f"{v:.3f} [{lo:.3f}, {hi:.3f}]"
