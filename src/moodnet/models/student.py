@@ -1,7 +1,7 @@
 """A small 1-D CNN that imitates musicnn's (MSD) patch embedding: the default model's ear.
 
 musicnn (Pons & Serra 2019) costs about 2.3 GFLOP per 3 s patch; this student costs about
-20 MFLOP (three strided temporal convolutions over the 96 mel bands, mean and max pooling over
+51 MFLOP (three strided temporal convolutions over the 96 mel bands, mean and max pooling over
 time, a linear map to the teacher's 200-d penultimate layer). It is trained by
 :mod:`moodnet.training.distill` on teacher embeddings of unlabelled audio and runs at inference
 in numpy (:class:`moodnet.models.fast_head.StudentWeights`), without torch.
@@ -33,7 +33,7 @@ class StudentConfig:
     """
 
     n_mels: int = 96
-    channels: tuple[int, int, int] = (128, 128, 192)
+    channels: tuple[int, int, int] = (256, 256, 256)
     kernels: tuple[int, int, int] = (5, 3, 3)
     embedding_size: int = 200
 
