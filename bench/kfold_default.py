@@ -27,8 +27,8 @@ Usage::
         --out docs/results/kfold_default.md
 
 With ``--teacher`` the five fold students are distilled as the shipped one is (``--epochs``
-and ``--channels`` default to :class:`DistillConfig` / :class:`StudentConfig`: 30 epochs,
-256 channels; about 4.6 min each on 2 cores) and kept under
+and ``--channels`` default to :class:`DistillConfig` / :class:`StudentConfig`: 10 epochs,
+256 channels; about 1.6 min each on 2 cores) and kept under
 ``CACHE/fold_students-<epochs>ep-<channels>``.
 """
 

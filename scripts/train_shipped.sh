@@ -17,7 +17,7 @@ mkdir -p "$W"
 moodnet data manifest mirex "$D/mirex_multimodal" --out "$W/mirex.jsonl" --lexicons "$D/lexicons" --seed 0
 moodnet data manifest 4q "$D/4q_dev" --out "$W/4q.jsonl" --lexicons "$D/lexicons" --seed 0
 python -m bench.teacher_cache "$W/mirex.jsonl" "$W/4q.jsonl" --cache "$W/patch_cache"
-python -m moodnet.training.distill "$W/patch_cache/teacher-v1" --out "$W/student" --epochs 20
+python -m moodnet.training.distill "$W/patch_cache/teacher-v1" --out "$W/student"  # 10 epochs, 256 channels
 moodnet train default --set manifest="$W/4q.jsonl" --set cache_dir="$W/fastcache" \
     --set student_dir="$W/student" --set 'fit_splits=[train, validation, test]' \
     --set model_id="$MODEL_ID" --set lyrics_manifest="$W/mirex.jsonl" \

@@ -33,7 +33,7 @@ from moodnet.models.student import Student, StudentConfig
 class DistillConfig:
     """Optimisation settings of :func:`distill`."""
 
-    epochs: int = 30
+    epochs: int = 10
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 1e-4
