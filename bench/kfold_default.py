@@ -8,6 +8,9 @@ made inside the training folds. Recipes:
   embedding -> linear head (:mod:`moodnet.training.fast`). The student was distilled on the
   MIREX-like audio only (no labels, no 4Q audio), so no 4Q clip is seen by any part of it.
 * ``patch descriptors``: the same head on the patch descriptors alone.
+* ``descriptors + musicnn teacher`` (with ``--teacher``): the same head with the teacher's own
+  200-d embeddings (mean over the cached patches) in place of the student's: the ceiling of a
+  perfect student, at musicnn's cost (about 20x the default model's); not shipped.
 * ``librosa LR``: the model issue's classical baseline, a standardised logistic regression
   (C chosen by inner artist-grouped CV) per axis on 163 librosa descriptors
   (``bench/librosa_baseline.py``).
@@ -129,6 +132,12 @@ def fold_students(tracks, folds: np.ndarray, *, teacher: Path, extra_ids: list[s
     return dirs
 
 
+def _teacher_mean(teacher: Path, track_id: str) -> np.ndarray:
+    """Mean musicnn embedding of a track's cached patches (``bench/teacher_cache.py``)."""
+    with np.load(teacher / f"{track_id}.npz") as data:
+        return data["embeddings"].astype(np.float64).mean(axis=0)
+
+
 def per_fold_features(tracks, folds: np.ndarray, students: list[Path], cache: Path) -> np.ndarray:
     """Track features where each fold's tracks are described by that fold's student; the
     training tracks of fold k are described by student k when fold k is fitted, so the
@@ -188,6 +197,11 @@ def main() -> int:
         logits, va_default, va_raw = out_of_fold(list(x_folds), signs, targets, groups, folds)
         results = {"default (descriptors + fold student, shipped recipe)":
                    (logits[:, 0], logits[:, 1]), **results}
+    if args.teacher:
+        teacher = np.stack([_teacher_mean(args.teacher, t.id) for t in tracks])
+        t_logits, _, _ = out_of_fold(np.hstack([x_desc, teacher]), signs, targets, groups, folds)
+        results["descriptors + musicnn teacher (a perfect student's ceiling; not shipped)"] = (
+            t_logits[:, 0], t_logits[:, 1])
     desc_logits, _, _ = out_of_fold(x_desc, signs, targets, groups, folds)
     results["patch descriptors alone"] = (desc_logits[:, 0], desc_logits[:, 1])
     lib_logits, _, _ = out_of_fold(x_lib, signs, targets, groups, folds)
