@@ -236,6 +236,12 @@ def test_previous_default_runs_in_float32_and_bf16(clip: Path) -> None:
     assert (fast.valence, fast.arousal) != (exact.valence, exact.arousal)
 
 
+def test_the_default_model_runs_without_torch_and_a_checkpoint_with_it(tmp_path: Path) -> None:
+    assert not Predictor.load().runs_on_torch
+    tiny = build_tiny_checkpoint(tmp_path / "va", task="va")
+    assert Predictor.load(tiny, device="cpu").runs_on_torch
+
+
 def test_va_only_checkpoint_has_no_class_probs(tmp_path: Path, clip: Path) -> None:
     predictor = Predictor.load(build_tiny_checkpoint(tmp_path / "va", task="va"), device="cpu")
     prediction = predictor.predict(clip)

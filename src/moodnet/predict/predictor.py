@@ -150,6 +150,11 @@ class Predictor:
         return tuple(self._checkpoint.class_names or ())
 
     @property
+    def runs_on_torch(self) -> bool:
+        """Whether the audio model is a torch network (False for the numpy default model)."""
+        return self._fast is None
+
+    @property
     def uses_audio(self) -> bool:
         """Whether the model reads audio (False for a lyrics-only model)."""
         return self._fast is not None or self._checkpoint.uses_audio

@@ -84,7 +84,7 @@ def predict_on_ray(
 
         raise ParameterError(f"{local.source}: a lyrics-only model; predict it on the local "
                              "engine (moodnet predict --lyrics-only)")
-    uses_torch = local._fast is None
+    uses_torch = local.runs_on_torch
     with ray_session(address=address, num_cpus=num_cpus) as cluster:
         gpu = uses_torch and device != "cpu" and cluster.gpus > 0
         actors = cluster.gpus if gpu else cluster.cpus
@@ -180,7 +180,7 @@ class ModelActor:
 
         keep_heap_for_arrays()
         self.predictor = Predictor.load(model, device=device, bf16=bf16)
-        if self.predictor._fast is None:  # as the local engine's model workers
+        if self.predictor.runs_on_torch:  # as the local engine's model workers
             import torch
 
             torch.set_num_threads(1)

@@ -38,7 +38,7 @@ def _start_model_worker(source: str, device: str, bf16: bool) -> None:
     silence_native_stderr()  # failures come back as values; decoder chatter is dropped
     try:
         predictor = Predictor.load(source, device=device, bf16=bf16)
-        if predictor._fast is None:
+        if predictor.runs_on_torch:
             import torch
 
             torch.set_num_threads(1)
