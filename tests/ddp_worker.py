@@ -16,7 +16,12 @@ import numpy as np
 
 from moodnet.models.arrays import ArrayData
 from moodnet.training.config import load_train_config
-from moodnet.training.distributed import embed_sharded, process_group_from_env, shard_batches
+from moodnet.training.distributed import (
+    embed_sharded,
+    end_replica,
+    process_group_from_env,
+    shard_batches,
+)
 from moodnet.training.loop import train_arrays
 
 N_TRAIN, N_VAL, EPOCHS = 40, 12, 6
@@ -66,4 +71,4 @@ def main(out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    end_replica(main(Path(sys.argv[1])))

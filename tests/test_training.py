@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -537,3 +539,10 @@ def test_training_killed_half_way_then_rerun_equals_an_uninterrupted_run(
     ours, theirs = load_file(str(killed / WEIGHTS)), load_file(str(whole / WEIGHTS))
     assert ours.keys() == theirs.keys()
     assert all(np.array_equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_a_replica_ends_with_its_code_and_its_output_flushed() -> None:
+    script = ("import sys; from moodnet.training.distributed import end_replica; "
+              "print('saved', end=''); sys.stderr.write('note'); end_replica(3)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "saved", "note")

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from moodnet.errors import ConfigError
     from moodnet.training import train
     from moodnet.training.config import load_train_config
-    from moodnet.training.distributed import process_group_from_env
+    from moodnet.training.distributed import end_replica, process_group_from_env
 
     if _recipe(args.config) == "fast":
         if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
@@ -75,13 +75,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("no run directory: pass --out DIR or set out_dir in the config")
     with process_group_from_env(device=config.device) as group:
         result = train(config, out_dir=out)
-    if group is not None and not group.is_main:
-        return 0  # rank 0 saved and reports
-    checkpoint = result.checkpoint
-    where = f" ({group.world_size} processes)" if group is not None else ""
-    print(f"saved {result.run_dir} (best epoch {checkpoint.best_epoch}){where}")
-    for key, value in checkpoint.metrics.get("validation", {}).items():
-        print(f"  {key} {value:.4f}")
+    if group is None or group.is_main:  # rank 0 saved and reports
+        checkpoint = result.checkpoint
+        where = f" ({group.world_size} processes)" if group is not None else ""
+        print(f"saved {result.run_dir} (best epoch {checkpoint.best_epoch}){where}")
+        for key, value in checkpoint.metrics.get("validation", {}).items():
+            print(f"  {key} {value:.4f}")
+    if group is not None:
+        end_replica(0)
     return 0
 
 

@@ -22,11 +22,13 @@ checkpoint. Without torchrun (or with one process) nothing here is used.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -114,6 +116,20 @@ def process_group_from_env(*, device: str = DEFAULT_DEVICE) -> Iterator[Replicas
         dist.barrier()  # no rank tears gloo down while another still talks to it
     finally:
         dist.destroy_process_group()
+        gc.collect()  # drop finished collectives' work objects while the interpreter is whole
+
+
+def end_replica(code: int) -> NoReturn:
+    """End a torchrun replica now, with ``code``, after flushing stdout and stderr.
+
+    Skips the interpreter's finalisation: gloo's worker threads may still be joinable then,
+    and their destruction aborts the process now and then ("terminate called without an
+    active exception", SIGABRT) after the work is done and saved, which torchrun reports as
+    a failed run.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def wrap(model: nn.Module, group: Replicas | None) -> nn.Module:
