@@ -23,17 +23,14 @@ from moodnet.training.distributed import (
     shard_batches,
 )
 from moodnet.training.loop import train_arrays
+from synthetic_arrays import mel_with_mood
 
 N_TRAIN, N_VAL, EPOCHS = 40, 12, 6
 
 
 def synthetic(n: int, *, seed: int, n_mels: int = 16, frames: int = 160) -> ArrayData:
     """Arousal drives the high bands' energy, valence pulses in the low bands."""
-    rng = np.random.default_rng(seed)
-    va = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
-    mel = rng.normal(0, 1, size=(n, n_mels, frames)).astype(np.float32) + 3.0
-    mel[:, n_mels // 2 :, :] += 2 * va[:, 1, None, None]
-    mel[:, : n_mels // 2, ::4] += 1.5 * va[:, 0, None, None]
+    va, mel = mel_with_mood(np.random.default_rng(seed), n, n_mels=n_mels, frames=frames)
     return ArrayData(mel=mel, va=va)
 
 

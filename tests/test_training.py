@@ -37,6 +37,7 @@ from moodnet.training.config import AugmentConfig, TrainConfig, load_train_confi
 from moodnet.training.data import arrays_for_checkpoint, load_dataset, with_labels
 from moodnet.training.loop import DataInfo, train_arrays
 from moodnet.training.losses import Criterion, balanced_class_weights
+from synthetic_arrays import mel_with_mood
 
 DEBUG = "debug"  # the packaged config, found by name
 POSITIVE = ["sun", "smile", "dance", "love", "shine", "bright"]
@@ -46,10 +47,7 @@ NEGATIVE = ["rain", "cry", "alone", "dark", "cold", "tears"]
 def synthetic(n: int, *, seed: int, n_mels: int = 16, frames: int = 160) -> ArrayData:
     """Arousal drives high-band energy, valence low-band pulses and the lyrics' words."""
     rng = np.random.default_rng(seed)
-    va = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
-    mel = rng.normal(0, 1, size=(n, n_mels, frames)).astype(np.float32) + 3.0
-    mel[:, n_mels // 2 :, :] += 2 * va[:, 1, None, None]
-    mel[:, : n_mels // 2, ::4] += 1.5 * va[:, 0, None, None]
+    va, mel = mel_with_mood(rng, n, n_mels=n_mels, frames=frames)
     tokens = np.zeros((n, 20), dtype=np.int64)
     for i in range(n):
         length = int(rng.integers(5, 21))
