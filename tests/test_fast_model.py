@@ -59,6 +59,32 @@ def test_a_gain_change_does_not_change_the_descriptors():
         np.testing.assert_allclose(other, rows, rtol=1e-3, atol=1e-3)
 
 
+def test_the_fast_descriptor_paths_equal_their_plain_definitions():
+    """The grouped mel product, the running-sum roll-off, the band-range chroma and the patches
+    described all at once give what the textbook formulas give."""
+    from moodnet.audio import patch_descriptors as pd
+
+    y = normalise_level(loud(13.0, np.random.default_rng(2)))
+    power = pd._power(y, n_fft=512, hop=256)
+    np.testing.assert_allclose(pd._mel(power), power @ pd._mel_basis().T, rtol=1e-5, atol=1e-9)
+    magnitude = np.sqrt(power)
+    cumulative = np.cumsum(magnitude, axis=1)
+    np.testing.assert_array_equal(pd._rolloff_bins(magnitude, share=0.85),
+                                  np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1))
+    frames = pd.frame_signal(y, frame_length=4096, hop_length=2048)
+    full = np.abs(np.fft.rfft(frames * pd._hann(4096), axis=1)) ** 2
+    np.testing.assert_allclose(pd._chroma(y), full @ pd._chroma_basis().T, rtol=1e-4)
+    exact = (4 * pd.PATCH_FRAMES - 1) * pd.PATCH_HOP  # 4 patches that end at the last frame
+    for signal in (y, y[:exact]):  # the first: 4 patches, the last one longer
+        power = pd._power(signal, n_fft=512, hop=256)
+        features = pd._FrameFeatures.of(power, pd._db(pd._mel(power)))
+        bounds = patch_bounds(power.shape[0])
+        one_by_one = np.stack([features.describe(start, stop) for start, stop in bounds])
+        np.testing.assert_allclose(features.describe_patches(bounds), one_by_one, rtol=1e-5,
+                                   atol=1e-6)
+    assert bounds == [(i * pd.PATCH_FRAMES, (i + 1) * pd.PATCH_FRAMES) for i in range(4)]
+
+
 def test_numpy_student_equals_the_torch_student():
     torch = pytest.importorskip("torch")
     from moodnet.models.student import Student, StudentConfig
@@ -361,9 +387,30 @@ def test_distillation_writes_a_student_that_numpy_runs(tmp_path):
                      config=DistillConfig(epochs=2, batch_size=4, bf16=False),
                      student=StudentConfig(channels=(8, 8, 8)))
     assert report["best_epoch"] in (1, 2) and len(report["validation_mse"]) == 2
+    assert report["head_directions"] is None
     weights = StudentWeights.load(tmp_path / "student" / "student.safetensors")
     out = weights.embed(rng.random((3, 187, 96), dtype=np.float32))
     assert out.shape == (3, 200) and np.isfinite(out).all()
+
+
+def test_distillation_weighs_the_error_along_head_directions():
+    torch = pytest.importorskip("torch")
+    from moodnet.errors import DataError as Refused
+    from moodnet.training.distill import DistillConfig, _objective, _unit_directions
+
+    std = np.full(200, 2.0)
+    head = np.zeros((1, 200))
+    head[0, 0] = 5.0  # a head that reads dimension 0 only
+    directions = _unit_directions(head, std)
+    assert directions is not None
+    along, across = torch.zeros(1, 200), torch.zeros(1, 200)
+    along[0, 0], across[0, 1] = 1.0, 1.0
+    config = DistillConfig(direction_weight=3.0)
+    assert float(_objective(along, directions, config)[0]) == pytest.approx(1 / 200 + 3.0)
+    assert float(_objective(across, directions, config)[0]) == pytest.approx(1 / 200)
+    assert float(_objective(along, None, config)[0]) == pytest.approx(1 / 200)
+    with pytest.raises(Refused, match="head directions"):
+        _unit_directions(np.zeros((2, 200)), std)
 
 
 def test_train_default_on_own_data_with_the_shipped_student(tmp_path):

@@ -94,17 +94,18 @@ def analyse_patches(y: np.ndarray) -> PatchAnalysis:
     if y.ndim != 1 or y.size < _N_FFT:
         raise ParameterError(f"expected a 1-D signal of >= {_N_FFT} samples, got {y.shape}")
     power = _power(y, n_fft=_N_FFT, hop=PATCH_HOP)  # (T, 257)
-    mel = power @ _mel_basis().T  # (T, 96)
+    mel = _mel(power)  # (T, 96)
     frames = _FrameFeatures.of(power, _db(mel))
     chroma = _chroma(y)  # (T_c, 12)
     bounds = patch_bounds(power.shape[0])
     chroma_scale = PATCH_HOP / _CHROMA_HOP
-    rows = []
+    tonal = []
     for start, stop in bounds:
         c0 = int(start * chroma_scale)
         c1 = max(int(np.ceil(stop * chroma_scale)), c0 + 1)
-        rows.append(np.concatenate([frames.describe(start, stop), _tonal(chroma[c0:c1])]))
-    return PatchAnalysis(np.stack(rows).astype(np.float32), mel, bounds)
+        tonal.append(_tonal(chroma[c0:c1]))
+    rows = np.hstack([frames.describe_patches(bounds), np.stack(tonal)])
+    return PatchAnalysis(rows.astype(np.float32), mel, bounds)
 
 
 def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
@@ -137,6 +138,43 @@ class _FrameFeatures:
             onset=np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1),
             **_spectral_shape(power),
         )
+
+    def describe_patches(self, bounds: list[tuple[int, int]]) -> np.ndarray:
+        """(n_patches, n_descriptors - 15): the non-tonal descriptors of every patch of
+        :func:`patch_bounds`; its leading patches of exactly :data:`PATCH_FRAMES` frames are
+        described all at once, the others one by one (:meth:`describe`)."""
+        n_regular = sum(stop - start == PATCH_FRAMES for start, stop in bounds)
+        rows = [self._describe_regular(n_regular)] if n_regular else []
+        rows += [self.describe(start, stop)[None] for start, stop in bounds[n_regular:]]
+        return np.concatenate(rows)
+
+    def _describe_regular(self, n: int) -> np.ndarray:
+        """What :meth:`describe` gives for the patches [i * PATCH_FRAMES, (i + 1) *
+        PATCH_FRAMES), i < n, as one (n, ...) array (the same values, up to float rounding of
+        the pulse correlations)."""
+
+        def patches(values: np.ndarray, length: int = PATCH_FRAMES) -> np.ndarray:
+            # (>= n * PATCH_FRAMES - 1, ...) -> (n, length, ...); frame differences are one
+            # short when the last patch ends at the last frame: a zero row pads them
+            missing = n * PATCH_FRAMES - values.shape[0]
+            if missing > 0:
+                values = np.concatenate([values, np.zeros((missing, *values.shape[1:]),
+                                                          dtype=values.dtype)])
+            return values[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, *values.shape[1:])[
+                :, :length]
+
+        bands, centroid = patches(self.bands), patches(self.centroid)
+        onset = patches(self.onset, PATCH_FRAMES - 1)
+        return np.concatenate([
+            bands.mean(axis=1), bands.std(axis=1),
+            patches(self.flux, PATCH_FRAMES - 1).mean(axis=1), patches(self.mfcc).std(axis=1),
+            np.stack([onset.mean(axis=1), onset.std(axis=1), onset.max(axis=1),
+                      bands.mean(axis=2).std(axis=1)], axis=1),
+            _pulse_rows(onset),
+            np.stack([centroid.mean(axis=1), centroid.std(axis=1),
+                      patches(self.rolloff).mean(axis=1), patches(self.flatness).mean(axis=1)],
+                     axis=1),
+        ], axis=1)
 
     def describe(self, start: int, stop: int) -> np.ndarray:
         """The descriptors (without the tonal ones) of frames [start, stop)."""
@@ -180,18 +218,46 @@ def _pulse(onset: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pulse_rows(onset: np.ndarray) -> np.ndarray:
+    """:func:`_pulse` of each row of ``onset`` (n, frames) at once."""
+    frame_rate = PATCH_SAMPLE_RATE / PATCH_HOP
+    centred = onset - onset.mean(axis=1, keepdims=True)
+    energy = np.einsum("ij,ij->i", centred, centred)
+    out = np.zeros((len(onset), len(_TEMPO_LAGS_S)))
+    for i, lag_s in enumerate(_TEMPO_LAGS_S):
+        lag = round(lag_s * frame_rate)
+        if lag < centred.shape[1]:
+            out[:, i] = np.einsum("ij,ij->i", centred[:, :-lag], centred[:, lag:])
+    silent = energy <= 0.0
+    out[~silent] /= energy[~silent, None]
+    out[silent] = 0.0
+    return out
+
+
 def _spectral_shape(power: np.ndarray) -> dict[str, np.ndarray]:
     """Per frame: spectral centroid and 85 % roll-off (kHz) and flatness."""
     freqs = np.fft.rfftfreq(_N_FFT, d=1.0 / PATCH_SAMPLE_RATE) / 1000.0  # kHz
     magnitude = np.sqrt(power)
     total = np.maximum(magnitude.sum(axis=1), 1e-10)
-    cumulative = np.cumsum(magnitude, axis=1)
     floored = np.maximum(power, 1e-10)
     return {
         "centroid": (magnitude @ freqs) / total,
-        "rolloff": freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)],
+        "rolloff": freqs[_rolloff_bins(magnitude, share=0.85)],
         "flatness": np.exp(np.log(floored).mean(axis=1)) / floored.mean(axis=1),
     }
+
+
+def _rolloff_bins(magnitude: np.ndarray, *, share: float) -> np.ndarray:
+    """(T, bins) -> (T,): the first bin whose cumulative magnitude reaches ``share`` of the
+    frame's total. The running sums are the float32 values of ``np.cumsum(axis=1)``, added
+    one bin at a time across all frames (numpy's own cumsum does not vectorise over frames);
+    being non-decreasing, the first bin at the threshold is the count of bins below it."""
+    columns = magnitude.T  # (bins, T)
+    cumulative = np.empty_like(columns)
+    cumulative[0] = columns[0]
+    for k in range(1, columns.shape[0]):
+        np.add(cumulative[k - 1], columns[k], out=cumulative[k])
+    return (cumulative < share * cumulative[-1]).sum(axis=0)
 
 
 def _tonal(chroma: np.ndarray) -> np.ndarray:
@@ -224,18 +290,29 @@ def _key_profiles() -> tuple[np.ndarray, np.ndarray]:
 def _power(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
     frames = frame_signal(y, frame_length=n_fft, hop_length=hop)
     spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)
-    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32, copy=False)
 
 
 def _db(x: np.ndarray) -> np.ndarray:
     return np.maximum(10.0 * np.log10(np.maximum(x, 1e-10)), _DB_FLOOR).astype(np.float32)
 
 
+def _mel(power: np.ndarray) -> np.ndarray:
+    """(T, 257) -> (T, 96) mel power: the filterbank's product taken per group of bands over
+    the bins where the group is non-zero (a third of the dense product's cost)."""
+    out = np.empty((power.shape[0], _N_MELS), dtype=np.float32)
+    for first, last, low, high, weights in _mel_groups():
+        out[:, first:last] = power[:, low:high] @ weights
+    return out
+
+
 def _chroma(y: np.ndarray) -> np.ndarray:
     if y.size < _CHROMA_N_FFT:
         y = np.pad(y, (0, _CHROMA_N_FFT - y.size))
-    power = _power(y, n_fft=_CHROMA_N_FFT, hop=_CHROMA_HOP)
-    return power @ _chroma_basis().T  # (T_c, 12)
+    frames = frame_signal(y, frame_length=_CHROMA_N_FFT, hop_length=_CHROMA_HOP)
+    low, high, weights = _chroma_weights()
+    spectrum = scipy.fft.rfft(frames * _hann(_CHROMA_N_FFT), axis=1)[:, low:high]
+    return (spectrum.real**2 + spectrum.imag**2) @ weights  # (T_c, 12)
 
 
 @functools.lru_cache(maxsize=4)
@@ -250,6 +327,33 @@ def _mel_basis() -> np.ndarray:
         sample_rate=PATCH_SAMPLE_RATE, n_fft=_N_FFT, n_mels=_N_MELS, fmin=0.0,
         fmax=PATCH_SAMPLE_RATE / 2.0,
     ))
+
+
+_MEL_GROUP = 8
+
+
+@functools.lru_cache(maxsize=1)
+def _mel_groups() -> list[tuple[int, int, int, int, np.ndarray]]:
+    """Per run of :data:`_MEL_GROUP` bands: first and last band, the bins where any of them is
+    non-zero, and those weights (bins, bands)."""
+    basis = _mel_basis()
+    groups = []
+    for first in range(0, _N_MELS, _MEL_GROUP):
+        rows = basis[first : first + _MEL_GROUP]
+        bins = np.flatnonzero(rows.any(axis=0))
+        low, high = int(bins[0]), int(bins[-1]) + 1
+        groups.append((first, first + len(rows), low, high,
+                       np.ascontiguousarray(rows[:, low:high].T)))
+    return groups
+
+
+@functools.lru_cache(maxsize=1)
+def _chroma_weights() -> tuple[int, int, np.ndarray]:
+    """The bins where the chroma basis is non-zero and its weights there (bins, 12)."""
+    basis = _chroma_basis()
+    bins = np.flatnonzero(basis.any(axis=0))
+    low, high = int(bins[0]), int(bins[-1]) + 1
+    return low, high, np.ascontiguousarray(basis[:, low:high].T)
 
 
 @functools.lru_cache(maxsize=1)

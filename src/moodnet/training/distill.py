@@ -3,7 +3,10 @@
 Targets are musicnn's 200-d penultimate activations on 3 s patches of unlabelled audio (see
 ``bench/teacher_cache.py``), standardised per dimension; the loss is their mean squared error.
 Tracks, not patches, are split into train and validation (5 %, seeded), and the epoch with the
-lowest validation loss is kept.
+lowest validation loss is kept. Optionally (``head_directions``) the error along a few
+directions of the teacher space, such as the mood head's weight vectors fitted on the teacher's
+embeddings of labelled training tracks, weighs extra: the student is then most faithful where
+the head looks.
 
 Usage::
 
@@ -40,6 +43,10 @@ class DistillConfig:
     validation_share: float = 0.05
     seed: int = 0
     bf16: bool = True
+    direction_weight: float = 1.0
+    """Weight of the error along ``head_directions`` (mean over them of the squared projection
+    of the error on each unit direction) against the mean squared error over all dimensions;
+    1.0: as much as all 200 dimensions together."""
 
 
 @dataclass(frozen=True)
@@ -70,21 +77,51 @@ def _batch(patches: _Patches, rows: np.ndarray) -> tuple[torch.Tensor, torch.Ten
     return torch.from_numpy(frames), torch.from_numpy(patches.targets[rows])
 
 
-def _loss(model: Student, patches: _Patches, rows: np.ndarray, *, config: DistillConfig) -> float:
+def _objective(error: torch.Tensor, directions: torch.Tensor | None,
+               config: DistillConfig) -> torch.Tensor:
+    """Per-patch loss of an error (n, 200): its mean square, plus the weighted mean squared
+    projection on the unit ``directions`` (k, 200) when given."""
+    loss = (error**2).mean(dim=1)
+    if directions is not None:
+        loss = loss + config.direction_weight * ((error @ directions.T) ** 2).mean(dim=1)
+    return loss
+
+
+def _loss(model: Student, patches: _Patches, rows: np.ndarray, *, config: DistillConfig,
+          directions: torch.Tensor | None) -> float:
     model.eval()
     total = 0.0
     with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
         for start in range(0, len(rows), 512):
             x, y = _batch(patches, rows[start : start + 512])
-            total += float(((model(x).float() - y) ** 2).mean(dim=1).sum())
+            total += float(_objective(model(x).float() - y, directions, config).sum())
     return total / max(len(rows), 1)
+
+
+def _unit_directions(head_directions: np.ndarray | None, std: np.ndarray) -> torch.Tensor | None:
+    """Weight vectors over raw teacher embeddings -> unit vectors in the standardised targets'
+    space (a logit ``w . e`` is ``(w * std) . z`` plus a constant)."""
+    if head_directions is None:
+        return None
+    scaled = np.atleast_2d(np.asarray(head_directions, dtype=np.float64)) * std
+    norms = np.linalg.norm(scaled, axis=1, keepdims=True)
+    if scaled.shape[1] != std.size or not np.all(norms > 0):
+        raise DataError(f"head directions must be non-zero rows of {std.size} values, "
+                        f"got shape {scaled.shape}")
+    return torch.from_numpy((scaled / norms).astype(np.float32))
 
 
 def distill(
     teacher_files: list[Path], *, out_dir: Path, config: DistillConfig | None = None,
-    student: StudentConfig | None = None,
+    student: StudentConfig | None = None, head_directions: np.ndarray | None = None,
 ) -> dict:
     """Train a student on teacher-cache files; write ``student.safetensors`` + ``student.json``.
+
+    Parameters
+    ----------
+    head_directions : np.ndarray [shape=(k, 200)], optional
+        Weight vectors over raw teacher embeddings (e.g. a mood head's) along which the error
+        weighs :attr:`DistillConfig.direction_weight` extra.
 
     Returns
     -------
@@ -100,6 +137,7 @@ def distill(
     is_val = np.array([t in val_tracks for t in index[:, 0]])
     mean, std = raw[~is_val].mean(axis=0), raw[~is_val].std(axis=0) + 1e-6
     patches = _Patches(mels, index, ((raw - mean) / std).astype(np.float32))
+    directions = _unit_directions(head_directions, std)
     train_rows, val_rows = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     model = Student(student)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr,
@@ -114,12 +152,12 @@ def distill(
         for start in range(0, len(order), config.batch_size):
             x, y = _batch(patches, order[start : start + config.batch_size])
             with torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
-                loss = ((model(x).float() - y) ** 2).mean()
+                loss = _objective(model(x).float() - y, directions, config).mean()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
-        val = _loss(model, patches, val_rows, config=config)
+        val = _loss(model, patches, val_rows, config=config, directions=directions)
         history.append(val)
         seconds = time.perf_counter() - started
         print(f"epoch {epoch + 1}: validation mse {val:.4f} ({seconds:.0f} s)", flush=True)
@@ -133,6 +171,7 @@ def distill(
         "n_patches": len(index), "validation_mse": history,
         "best_epoch": int(np.argmin(history)) + 1,
         "teacher_mean": mean.tolist(), "teacher_std": std.tolist(),
+        "head_directions": None if directions is None else len(directions),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = save({k: v.contiguous() for k, v in best_state.items()
