@@ -32,7 +32,10 @@ Usage::
 With ``--teacher`` the five fold students are distilled as the shipped one is (``--epochs``
 and ``--channels`` default to :class:`DistillConfig` / :class:`StudentConfig`: 10 epochs,
 256 channels; about 1.6 min each on 2 cores) and kept under
-``CACHE/fold_students-<epochs>ep-<channels>``.
+``CACHE/fold_students-<epochs>ep-<channels>``. ``--direction-weight W`` distils them instead
+with extra weight W on the error along the fold's mood-head directions (a head fitted on the
+fold's training clips over descriptors + teacher embeddings; ``distill(head_directions=...)``),
+kept under ``...-dir<W>``.
 """
 
 from __future__ import annotations
@@ -118,18 +121,37 @@ def spread(va: np.ndarray, targets: np.ndarray, signs: np.ndarray) -> dict[str, 
 
 
 def fold_students(tracks, folds: np.ndarray, *, teacher: Path, extra_ids: list[str],
-                  out: Path, epochs: int, channels: tuple[int, int, int]) -> list[Path]:
+                  out: Path, epochs: int, channels: tuple[int, int, int],
+                  directions: list[np.ndarray] | None = None,
+                  direction_weight: float = 0.0) -> list[Path]:
     """One student per fold, distilled on the extra tracks' audio (MIREX-like) plus the audio
-    of the fold's training tracks: no student hears its test fold."""
+    of the fold's training tracks: no student hears its test fold. ``directions[k]`` (2, 200):
+    fold k's head directions over raw teacher embeddings (:func:`head_directions`)."""
     dirs = []
     for fold in np.unique(folds):
         target = out / f"fold{fold}"
         if not (target / "student.safetensors").exists():
             ids = extra_ids + [t.id for t, f in zip(tracks, folds, strict=True) if f != fold]
             distill([teacher / f"{i}.npz" for i in ids], out_dir=target,
-                    config=DistillConfig(epochs=epochs), student=StudentConfig(channels=channels))
+                    config=DistillConfig(epochs=epochs, direction_weight=direction_weight),
+                    student=StudentConfig(channels=channels),
+                    head_directions=None if directions is None else directions[fold])
         dirs.append(target)
     return dirs
+
+
+def head_directions(x_desc: np.ndarray, teacher: np.ndarray, signs: np.ndarray,
+                    targets: np.ndarray, groups: np.ndarray, folds: np.ndarray) -> list[np.ndarray]:
+    """Per fold, the valence and arousal weight vectors over raw teacher embeddings of a head
+    fitted on the fold's training clips over descriptors + mean teacher embeddings."""
+    out = []
+    for fold in np.unique(folds):
+        train = folds != fold
+        head, _ = fit_head(np.hstack([x_desc, teacher])[train], signs[train], targets[train],
+                           groups=groups[train])
+        n_desc = x_desc.shape[1]
+        out.append((head.weights[n_desc:].T / head.std[n_desc:]).astype(np.float64))
+    return out
 
 
 def _teacher_mean(teacher: Path, track_id: str) -> np.ndarray:
@@ -167,6 +189,9 @@ def main() -> int:
                         "fold on --mirex audio + the fold's training audio")
     parser.add_argument("--epochs", type=int, default=DistillConfig.epochs)
     parser.add_argument("--channels", type=int, nargs=3, default=StudentConfig.channels)
+    parser.add_argument("--direction-weight", type=float, default=0.0,
+                        help="distil the fold students with this extra weight on the error "
+                        "along the fold's mood-head directions (0: the shipped recipe)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -187,18 +212,25 @@ def main() -> int:
     results: dict[str, tuple] = {}
     logits, va_default, va_raw = out_of_fold(x_default, signs, targets, groups, folds)
     results["descriptors + MIREX student"] = (logits[:, 0], logits[:, 1])
-    if args.teacher and args.mirex:
+    teacher = (np.stack([_teacher_mean(args.teacher, t.id) for t in tracks])
+               if args.teacher else None)
+    if teacher is not None and args.mirex:
+        recipe = f"{args.epochs}ep-{'x'.join(map(str, args.channels))}"
+        directions = None
+        if args.direction_weight:
+            recipe += f"-dir{args.direction_weight:g}"
+            directions = head_directions(x_desc, teacher, signs, targets, groups, folds)
         students = fold_students(
             tracks, folds, teacher=args.teacher,
             extra_ids=[t.id for t in read_manifest(args.mirex)],
-            out=args.cache / f"fold_students-{args.epochs}ep-{'x'.join(map(str, args.channels))}",
-            epochs=args.epochs, channels=tuple(args.channels))
+            out=args.cache / f"fold_students-{recipe}", epochs=args.epochs,
+            channels=tuple(args.channels), directions=directions,
+            direction_weight=args.direction_weight)
         x_folds = per_fold_features(tracks, folds, students, args.cache)
         logits, va_default, va_raw = out_of_fold(list(x_folds), signs, targets, groups, folds)
         results = {"default (descriptors + fold student, shipped recipe)":
                    (logits[:, 0], logits[:, 1]), **results}
-    if args.teacher:
-        teacher = np.stack([_teacher_mean(args.teacher, t.id) for t in tracks])
+    if teacher is not None:
         t_logits, _, _ = out_of_fold(np.hstack([x_desc, teacher]), signs, targets, groups, folds)
         results["descriptors + musicnn teacher (a perfect student's ceiling; not shipped)"] = (
             t_logits[:, 0], t_logits[:, 1])
@@ -216,6 +248,8 @@ def main() -> int:
     channels = " ".join(map(str, args.channels))
     teacher_options = (f" --teacher TEACHER --channels {channels} --epochs {args.epochs}"
                        if args.teacher else "")
+    if args.direction_weight:
+        teacher_options += f" --direction-weight {args.direction_weight:g}"
     lines = [
         f"# The default recipe out of fold on all {len(tracks)} 4Q dev clips\n",
         f"Command: `python -m bench.kfold_default --4q {args.fourq} --mirex {args.mirex} "
