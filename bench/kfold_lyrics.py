@@ -6,9 +6,10 @@ recipe's two lyrics heads, on all-MiniLM-L6-v2 embeddings and on VADER word-vale
 statistics (:func:`moodnet.lyrics.features.sentiment_features`) of the usable lyrics; the
 fusion weights and bias per axis (:func:`fit_fusion`) fitted on inner out-of-fold logits. A
 test clip without usable lyrics gets exactly the audio answer. For the 5 MIREX clusters,
-multinomial logistic regressions: the audio one with C chosen by inner artist-grouped CV, one
-per lyrics branch, and the fused answer stacked: a second logistic regression over the
-branches' inner out-of-fold log-probabilities, fitted on the training clips with lyrics.
+multinomial logistic regressions, one for the audio and one per lyrics branch, each with C
+chosen by inner artist-grouped CV, and the fused answer stacked: a second logistic
+regression over the branches' inner out-of-fold log-probabilities, fitted on the training
+clips with lyrics.
 Differences fused - audio with paired bootstrap 95 % intervals (1000 resamples, seed 0), on
 all clips and on those with lyrics; the same for the MiniLM branch alone (the previous recipe).
 
@@ -150,21 +151,24 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
 
 
 def _fold_clusters(x, branches, clusters, groups, tr, te, has):
-    """One outer fold's cluster predictions of the test clips: audio alone (C by inner CV) and
-    audio + lyrics branches stacked (clips without lyrics keep the audio answer); and C."""
+    """One outer fold's cluster predictions of the test clips: audio alone and audio + lyrics
+    branches stacked (clips without lyrics keep the audio answer), every branch's C chosen by
+    inner CV; and those Cs (audio first)."""
     c = _best_c(x[tr], clusters[tr], groups[tr], C_AUDIO_GRID)
     audio = _cluster_model(c).fit(x[tr], clusters[tr])
     audio_c = audio.predict(x[te])
     trl, tel = tr[has[tr]], te[has[te]]
+    branch_cs = [_best_c(b[trl], clusters[trl], groups[trl], C_GRID) for b in branches]
     inner = [_oof_logprobs(x[trl], clusters[trl], groups[trl], c=c)]
-    inner += [_oof_logprobs(b[trl], clusters[trl], groups[trl]) for b in branches]
+    inner += [_oof_logprobs(b[trl], clusters[trl], groups[trl], c=bc)
+              for b, bc in zip(branches, branch_cs, strict=True)]
     stacker = _stacker().fit(np.hstack(inner), clusters[trl])
     test = [audio.predict_log_proba(x[tel])]
-    test += [_cluster_model().fit(b[trl], clusters[trl]).predict_log_proba(b[tel])
-             for b in branches]
+    test += [_cluster_model(bc).fit(b[trl], clusters[trl]).predict_log_proba(b[tel])
+             for b, bc in zip(branches, branch_cs, strict=True)]
     fused_c = audio_c.copy()
     fused_c[np.isin(te, tel)] = stacker.predict(np.hstack(test))
-    return audio_c, fused_c, c
+    return audio_c, fused_c, (c, *branch_cs)
 
 
 def _fold_joint(x, branches, signs, targets, clusters, groups, tr, te, has, audio):
@@ -277,7 +281,7 @@ def main() -> int:
                 weights.append(w)
                 cluster_cs.append(c)
                 print(f"fold {fold}: fusion weights {np.round(w, 2).tolist()}, "
-                      f"audio cluster C {c}", flush=True)
+                      f"cluster Cs {c}", flush=True)
                 audio_answer = (audio_z, out["audio_va"][te], audio_c)
         z, va, lp = _fold_joint(x, [emb, sent], signs, targets, clusters, groups, tr, te, has,
                                 audio_answer)
@@ -321,7 +325,8 @@ def main() -> int:
     lines += ["", "Learned lyrics weights per fold, valence / arousal (MiniLM; VADER): "
               + "; ".join(f"{f[0, 0]:.2f}/{f[0, 1]:.2f}, {f[1, 0]:.2f}/{f[1, 1]:.2f}"
                           for f in w)
-              + f". Audio cluster C per fold (inner CV): {', '.join(map(str, cluster_cs))}. "
+              + ". Cluster classifiers' C per fold (inner CV; audio, MiniLM, VADER): "
+              + "; ".join("/".join(f"{c:g}" for c in cs) for cs in cluster_cs) + ". "
               "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]
     lines += _lyrics_only_table(_representations(texts, has, emb, sent, args.lexicons),
                                 signs, clusters, groups, folds, np.flatnonzero(has), rng)
