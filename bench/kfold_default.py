@@ -35,7 +35,10 @@ and ``--channels`` default to :class:`DistillConfig` / :class:`StudentConfig`: 1
 ``CACHE/fold_students-<epochs>ep-<channels>``. ``--direction-weight W`` distils them instead
 with extra weight W on the error along the fold's mood-head directions (a head fitted on the
 fold's training clips over descriptors + teacher embeddings; ``distill(head_directions=...)``),
-kept under ``...-dir<W>``.
+kept under ``...-dir<W>``. ``--augmented DIR ...`` (``bench/teacher_cache.py --augment K``)
+adds those augmented copies of the same tracks to every fold student's distillation (the
+shipped recipe since ``moodnet-default-4``; kept under ``...-aug<K>``); the students without
+them are then scored as the previous recipe.
 """
 
 from __future__ import annotations
@@ -123,16 +126,18 @@ def spread(va: np.ndarray, targets: np.ndarray, signs: np.ndarray) -> dict[str, 
 def fold_students(tracks, folds: np.ndarray, *, teacher: Path, extra_ids: list[str],
                   out: Path, epochs: int, channels: tuple[int, int, int],
                   directions: list[np.ndarray] | None = None,
-                  direction_weight: float = 0.0) -> list[Path]:
+                  direction_weight: float = 0.0, augmented: tuple[Path, ...] = ()) -> list[Path]:
     """One student per fold, distilled on the extra tracks' audio (MIREX-like) plus the audio
-    of the fold's training tracks: no student hears its test fold. ``directions[k]`` (2, 200):
-    fold k's head directions over raw teacher embeddings (:func:`head_directions`)."""
+    of the fold's training tracks, and the ``augmented`` copies of the same tracks: no student
+    hears its test fold. ``directions[k]`` (2, 200): fold k's head directions over raw teacher
+    embeddings (:func:`head_directions`)."""
     dirs = []
     for fold in np.unique(folds):
         target = out / f"fold{fold}"
         if not (target / "student.safetensors").exists():
             ids = extra_ids + [t.id for t, f in zip(tracks, folds, strict=True) if f != fold]
-            distill([teacher / f"{i}.npz" for i in ids], out_dir=target,
+            files = [folder / f"{i}.npz" for folder in (teacher, *augmented) for i in ids]
+            distill(files, out_dir=target,
                     config=DistillConfig(epochs=epochs, direction_weight=direction_weight),
                     student=StudentConfig(channels=channels),
                     head_directions=None if directions is None else directions[fold])
@@ -192,6 +197,9 @@ def main() -> int:
     parser.add_argument("--direction-weight", type=float, default=0.0,
                         help="distil the fold students with this extra weight on the error "
                         "along the fold's mood-head directions (0: the shipped recipe)")
+    parser.add_argument("--augmented", type=Path, nargs="+", default=[],
+                        help="augmented teacher caches of the same tracks (teacher-v1-aug<k>) "
+                        "for the fold students (the shipped recipe)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -220,16 +228,27 @@ def main() -> int:
         if args.direction_weight:
             recipe += f"-dir{args.direction_weight:g}"
             directions = head_directions(x_desc, teacher, signs, targets, groups, folds)
+        extra_ids = [t.id for t in read_manifest(args.mirex)]
         students = fold_students(
-            tracks, folds, teacher=args.teacher,
-            extra_ids=[t.id for t in read_manifest(args.mirex)],
-            out=args.cache / f"fold_students-{recipe}", epochs=args.epochs,
-            channels=tuple(args.channels), directions=directions,
-            direction_weight=args.direction_weight)
+            tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
+            out=args.cache / f"fold_students-{recipe}"
+            + (f"-aug{len(args.augmented)}" if args.augmented else ""),
+            epochs=args.epochs, channels=tuple(args.channels), directions=directions,
+            direction_weight=args.direction_weight, augmented=tuple(args.augmented))
         x_folds = per_fold_features(tracks, folds, students, args.cache)
         logits, va_default, va_raw = out_of_fold(list(x_folds), signs, targets, groups, folds)
-        results = {"default (descriptors + fold student, shipped recipe)":
-                   (logits[:, 0], logits[:, 1]), **results}
+        named = {"default (descriptors + fold student, shipped recipe)":
+                 (logits[:, 0], logits[:, 1])}
+        if args.augmented:
+            plain = fold_students(tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
+                                  out=args.cache / f"fold_students-{recipe}",
+                                  epochs=args.epochs, channels=tuple(args.channels),
+                                  directions=directions, direction_weight=args.direction_weight)
+            p_logits, _, _ = out_of_fold(list(per_fold_features(tracks, folds, plain, args.cache)),
+                                         signs, targets, groups, folds)
+            named["the same without augmented copies (moodnet-default-3's recipe)"] = (
+                p_logits[:, 0], p_logits[:, 1])
+        results = {**named, **results}
     if teacher is not None:
         t_logits, _, _ = out_of_fold(np.hstack([x_desc, teacher]), signs, targets, groups, folds)
         results["descriptors + musicnn teacher (a perfect student's ceiling; not shipped)"] = (
@@ -250,6 +269,9 @@ def main() -> int:
                        if args.teacher else "")
     if args.direction_weight:
         teacher_options += f" --direction-weight {args.direction_weight:g}"
+    if args.augmented:
+        teacher_options += " --augmented " + " ".join(f"TEACHER-aug{k + 1}"
+                                                      for k in range(len(args.augmented)))
     lines = [
         f"# The default recipe out of fold on all {len(tracks)} 4Q dev clips\n",
         f"Command: `python -m bench.kfold_default --4q {args.fourq} --mirex {args.mirex} "

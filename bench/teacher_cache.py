@@ -4,11 +4,14 @@ For every track of the manifests: the level-normalised 16 kHz signal's musicnn l
 (``(n_frames, 96)`` float16) and musicnn's 200-d penultimate activations on 3 s patches
 starting every ``--hop`` frames (default 93: half-overlapping), computed under bf16 autocast.
 Saved as ``CACHE/teacher-v1/<id>.npz`` (``mel``, ``starts``, ``embeddings``); reruns skip what
-exists.
+exists. With ``--augment K``, K augmented copies of every cached log-mel
+(:func:`moodnet.training.augment.augment_log_mel`, seeded by file name and copy) with the
+teacher's embeddings of their patches, in ``CACHE/teacher-v1-aug<k>/`` (same format).
 
 Usage::
 
-    python -m bench.teacher_cache work/mirex.jsonl work/4q.jsonl --cache work/patch_cache
+    python -m bench.teacher_cache work/mirex.jsonl work/4q.jsonl --cache work/patch_cache \
+        [--augment 1]
 """
 
 from __future__ import annotations
@@ -40,9 +43,46 @@ def _start() -> None:
     _STATE["embedder"] = MusicnnEmbedder(device="cpu", bf16=True)
 
 
+def augmented_dir(cache: Path, copy: int) -> Path:
+    return cache / f"teacher-v{VERSION}-aug{copy}"
+
+
+def _embed_patches(mel: np.ndarray, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mel tiled to one patch at least, patch starts, teacher embeddings of the patches)."""
+    from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES
+
+    if mel.shape[0] < MUSICNN_PATCH_FRAMES:
+        mel = np.tile(mel, (-(-MUSICNN_PATCH_FRAMES // mel.shape[0]), 1))
+    starts = np.arange(0, mel.shape[0] - MUSICNN_PATCH_FRAMES + 1, hop)
+    patches = np.stack([mel[s : s + MUSICNN_PATCH_FRAMES] for s in starts])
+    embeddings, _ = _STATE["embedder"].forward_patches(patches)  # type: ignore[attr-defined]
+    return mel, starts, embeddings
+
+
+def _save(target: Path, mel: np.ndarray, starts: np.ndarray, embeddings: np.ndarray) -> None:
+    tmp = target.with_suffix(".tmp.npz")
+    with tmp.open("wb") as handle:
+        np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings)
+    os.replace(tmp, target)
+
+
+def _augmented(job: tuple[str, str, int, int]) -> None:
+    """Augmented copy ``copy`` of one cached track (``job``: source file, folder, copy, hop)."""
+    from moodnet.training.augment import augment_log_mel, augmentation_rng
+
+    source, folder, copy, hop = job
+    target = Path(folder) / Path(source).name
+    if target.exists():
+        return
+    with np.load(source) as data:
+        mel = data["mel"].astype(np.float32)
+    mel = augment_log_mel(mel, rng=augmentation_rng(Path(source).name, copy))
+    _save(target, *_embed_patches(mel, hop))
+
+
 def _one(job: tuple[str, str, str, int]) -> str | None:
     from moodnet.audio.io import load_audio
-    from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES, musicnn_log_mel
+    from moodnet.audio.musicnn_frontend import musicnn_log_mel
     from moodnet.audio.patch_descriptors import normalise_level
 
     track_id, audio, folder, hop = job
@@ -53,15 +93,7 @@ def _one(job: tuple[str, str, str, int]) -> str | None:
         mel = musicnn_log_mel(normalise_level(load_audio(audio, sr=16000, duration=600.0)))
     except Exception as exc:
         return f"{audio}: {exc}"
-    if mel.shape[0] < MUSICNN_PATCH_FRAMES:
-        mel = np.tile(mel, (-(-MUSICNN_PATCH_FRAMES // mel.shape[0]), 1))
-    starts = np.arange(0, mel.shape[0] - MUSICNN_PATCH_FRAMES + 1, hop)
-    patches = np.stack([mel[s : s + MUSICNN_PATCH_FRAMES] for s in starts])
-    embeddings, _ = _STATE["embedder"].forward_patches(patches)  # type: ignore[attr-defined]
-    tmp = target.with_suffix(".tmp.npz")
-    with tmp.open("wb") as handle:
-        np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings)
-    os.replace(tmp, target)
+    _save(target, *_embed_patches(mel, hop))
     return None
 
 
@@ -71,6 +103,8 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--hop", type=int, default=93)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--augment", type=int, default=0,
+                        help="augmented copies of every cached track (teacher-v1-aug<k>)")
     args = parser.parse_args()
     folder = teacher_dir(args.cache)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +119,15 @@ def main() -> int:
             if i % 100 == 0:
                 print(f"{i}/{len(jobs)}", flush=True)
     print(f"{len(jobs) - failed} tracks in {folder}")
+    cached = [str(folder / f"{t.id}.npz") for t in tracks
+              if t.audio and (folder / f"{t.id}.npz").exists()]
+    for copy in range(1, args.augment + 1):
+        out = augmented_dir(args.cache, copy)
+        out.mkdir(parents=True, exist_ok=True)
+        with ProcessPoolExecutor(args.workers, initializer=_start) as pool:
+            list(pool.map(_augmented, [(s, str(out), copy, args.hop) for s in cached],
+                          chunksize=4))
+        print(f"{len(cached)} augmented tracks in {out}")
     return 0
 
 

@@ -393,6 +393,29 @@ def test_distillation_writes_a_student_that_numpy_runs(tmp_path):
     assert out.shape == (3, 200) and np.isfinite(out).all()
 
 
+def test_augmented_log_mels_keep_the_level_and_are_reproducible():
+    from moodnet.audio.musicnn_frontend import musicnn_log_mel
+    from moodnet.errors import ParameterError
+    from moodnet.training.augment import augment_log_mel, augmentation_rng
+
+    mel = musicnn_log_mel(normalise_level(loud(6.0, np.random.default_rng(3))))
+
+    def power(m: np.ndarray) -> float:
+        return float(((10.0 ** m.astype(np.float64) - 1) / 1e4).mean())
+
+    first = augment_log_mel(mel, rng=augmentation_rng("a.npz", 1))
+    np.testing.assert_array_equal(first, augment_log_mel(mel, rng=augmentation_rng("a.npz", 1)))
+    assert first.shape[1] == 96 and 0.85 * len(mel) <= len(first) <= 1.15 * len(mel)
+    assert power(first) == pytest.approx(power(mel), rel=1e-3)
+    for other in (augment_log_mel(mel, rng=augmentation_rng("a.npz", 2)),
+                  augment_log_mel(mel, rng=augmentation_rng("b.npz", 1))):
+        assert other.shape != first.shape or np.abs(other - first).mean() > 0.01
+    with pytest.raises(ParameterError):
+        augment_log_mel(mel[:1], rng=augmentation_rng("a.npz", 1))
+    with pytest.raises(ParameterError):
+        augmentation_rng("a.npz", 0)
+
+
 def test_distillation_weighs_the_error_along_head_directions():
     torch = pytest.importorskip("torch")
     from moodnet.errors import DataError as Refused

@@ -10,7 +10,7 @@ the head looks.
 
 Usage::
 
-    python -m moodnet.training.distill TEACHER_DIR --out work/student
+    python -m moodnet.training.distill TEACHER_DIR [AUGMENTED_DIR ...] --out work/student
 """
 
 from __future__ import annotations
@@ -183,16 +183,17 @@ def distill(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("teacher_dir", type=Path, help="folder of teacher-cache .npz files")
+    parser.add_argument("teacher_dirs", type=Path, nargs="+",
+                        help="folders of teacher-cache .npz files (e.g. teacher-v1 and its "
+                        "augmented copies teacher-v1-aug1); each file counts as a track")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--ids", type=Path, help="text file of track ids to use (default all)")
     parser.add_argument("--epochs", type=int, default=DistillConfig.epochs)
     parser.add_argument("--channels", type=int, nargs=3, default=StudentConfig.channels)
     args = parser.parse_args(argv)
-    files = sorted(args.teacher_dir.glob("*.npz"))
-    if args.ids:
-        keep = set(args.ids.read_text().split())
-        files = [f for f in files if f.stem in keep]
+    keep = set(args.ids.read_text().split()) if args.ids else None
+    files = [f for folder in args.teacher_dirs for f in sorted(folder.glob("*.npz"))
+             if keep is None or f.stem in keep]
     report = distill(files, out_dir=args.out, config=DistillConfig(epochs=args.epochs),
                      student=StudentConfig(channels=tuple(args.channels)))
     print(f"best epoch {report['best_epoch']}: validation mse {min(report['validation_mse']):.4f}")
