@@ -231,8 +231,8 @@ def main() -> int:
         extra_ids = [t.id for t in read_manifest(args.mirex)]
         students = fold_students(
             tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
-            out=args.cache / f"fold_students-{recipe}"
-            + (f"-aug{len(args.augmented)}" if args.augmented else ""),
+            out=args.cache / (f"fold_students-{recipe}"
+                              + (f"-aug{len(args.augmented)}" if args.augmented else "")),
             epochs=args.epochs, channels=tuple(args.channels), directions=directions,
             direction_weight=args.direction_weight, augmented=tuple(args.augmented))
         x_folds = per_fold_features(tracks, folds, students, args.cache)
