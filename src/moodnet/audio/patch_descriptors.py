@@ -287,9 +287,10 @@ def _key_profiles() -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
-def _power(y: np.ndarray, *, n_fft: int, hop: int) -> np.ndarray:
+def _power(y: np.ndarray, *, n_fft: int, hop: int, bins: slice = slice(None)) -> np.ndarray:
+    """(frames, bins) float32 power of the Hann-windowed STFT, only the ``bins`` asked for."""
     frames = frame_signal(y, frame_length=n_fft, hop_length=hop)
-    spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)
+    spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)[:, bins]
     return (spectrum.real**2 + spectrum.imag**2).astype(np.float32, copy=False)
 
 
@@ -301,18 +302,16 @@ def _mel(power: np.ndarray) -> np.ndarray:
     """(T, 257) -> (T, 96) mel power: the filterbank's product taken per group of bands over
     the bins where the group is non-zero (a third of the dense product's cost)."""
     out = np.empty((power.shape[0], _N_MELS), dtype=np.float32)
-    for first, last, low, high, weights in _mel_groups():
-        out[:, first:last] = power[:, low:high] @ weights
+    for first, last, bins, weights in _mel_groups():
+        out[:, first:last] = power[:, bins] @ weights
     return out
 
 
 def _chroma(y: np.ndarray) -> np.ndarray:
     if y.size < _CHROMA_N_FFT:
         y = np.pad(y, (0, _CHROMA_N_FFT - y.size))
-    frames = frame_signal(y, frame_length=_CHROMA_N_FFT, hop_length=_CHROMA_HOP)
-    low, high, weights = _chroma_weights()
-    spectrum = scipy.fft.rfft(frames * _hann(_CHROMA_N_FFT), axis=1)[:, low:high]
-    return (spectrum.real**2 + spectrum.imag**2) @ weights  # (T_c, 12)
+    bins, weights = _chroma_weights()
+    return _power(y, n_fft=_CHROMA_N_FFT, hop=_CHROMA_HOP, bins=bins) @ weights  # (T_c, 12)
 
 
 @functools.lru_cache(maxsize=4)
@@ -333,27 +332,27 @@ _MEL_GROUP = 8
 
 
 @functools.lru_cache(maxsize=1)
-def _mel_groups() -> list[tuple[int, int, int, int, np.ndarray]]:
-    """Per run of :data:`_MEL_GROUP` bands: first and last band, the bins where any of them is
-    non-zero, and those weights (bins, bands)."""
+def _mel_groups() -> list[tuple[int, int, slice, np.ndarray]]:
+    """Per run of :data:`_MEL_GROUP` bands: first and last band, and the bins where any of
+    them is non-zero with those weights (:func:`_nonzero_bins`)."""
     basis = _mel_basis()
-    groups = []
-    for first in range(0, _N_MELS, _MEL_GROUP):
-        rows = basis[first : first + _MEL_GROUP]
-        bins = np.flatnonzero(rows.any(axis=0))
-        low, high = int(bins[0]), int(bins[-1]) + 1
-        groups.append((first, first + len(rows), low, high,
-                       np.ascontiguousarray(rows[:, low:high].T)))
-    return groups
+    return [(first, min(first + _MEL_GROUP, _N_MELS),
+             *_nonzero_bins(basis[first : first + _MEL_GROUP]))
+            for first in range(0, _N_MELS, _MEL_GROUP)]
 
 
 @functools.lru_cache(maxsize=1)
-def _chroma_weights() -> tuple[int, int, np.ndarray]:
-    """The bins where the chroma basis is non-zero and its weights there (bins, 12)."""
-    basis = _chroma_basis()
-    bins = np.flatnonzero(basis.any(axis=0))
-    low, high = int(bins[0]), int(bins[-1]) + 1
-    return low, high, np.ascontiguousarray(basis[:, low:high].T)
+def _chroma_weights() -> tuple[slice, np.ndarray]:
+    """:func:`_nonzero_bins` of the chroma basis."""
+    return _nonzero_bins(_chroma_basis())
+
+
+def _nonzero_bins(basis: np.ndarray) -> tuple[slice, np.ndarray]:
+    """The range of bins where any row of ``basis`` (rows, bins) is non-zero, and the basis
+    there as a contiguous (bins, rows) matrix to multiply spectra by."""
+    nonzero = np.flatnonzero(basis.any(axis=0))
+    bins = slice(int(nonzero[0]), int(nonzero[-1]) + 1)
+    return bins, np.ascontiguousarray(basis[:, bins].T)
 
 
 @functools.lru_cache(maxsize=1)
