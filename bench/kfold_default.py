@@ -229,23 +229,23 @@ def main() -> int:
             recipe += f"-dir{args.direction_weight:g}"
             directions = head_directions(x_desc, teacher, signs, targets, groups, folds)
         extra_ids = [t.id for t in read_manifest(args.mirex)]
-        students = fold_students(
-            tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
-            out=args.cache / (f"fold_students-{recipe}"
-                              + (f"-aug{len(args.augmented)}" if args.augmented else "")),
-            epochs=args.epochs, channels=tuple(args.channels), directions=directions,
-            direction_weight=args.direction_weight, augmented=tuple(args.augmented))
-        x_folds = per_fold_features(tracks, folds, students, args.cache)
-        logits, va_default, va_raw = out_of_fold(list(x_folds), signs, targets, groups, folds)
+
+        def students_out_of_fold(augmented: tuple[Path, ...]) -> tuple:
+            """Out-of-fold logits, VA and raw VA of fold students distilled with ``augmented``."""
+            students = fold_students(
+                tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
+                out=args.cache / (f"fold_students-{recipe}"
+                                  + (f"-aug{len(augmented)}" if augmented else "")),
+                epochs=args.epochs, channels=tuple(args.channels), directions=directions,
+                direction_weight=args.direction_weight, augmented=augmented)
+            x_folds = per_fold_features(tracks, folds, students, args.cache)
+            return out_of_fold(list(x_folds), signs, targets, groups, folds)
+
+        logits, va_default, va_raw = students_out_of_fold(tuple(args.augmented))
         named = {"default (descriptors + fold student, shipped recipe)":
                  (logits[:, 0], logits[:, 1])}
         if args.augmented:
-            plain = fold_students(tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
-                                  out=args.cache / f"fold_students-{recipe}",
-                                  epochs=args.epochs, channels=tuple(args.channels),
-                                  directions=directions, direction_weight=args.direction_weight)
-            p_logits, _, _ = out_of_fold(list(per_fold_features(tracks, folds, plain, args.cache)),
-                                         signs, targets, groups, folds)
+            p_logits, _, _ = students_out_of_fold(())
             named["the same without augmented copies (moodnet-default-3's recipe)"] = (
                 p_logits[:, 0], p_logits[:, 1])
         results = {**named, **results}

@@ -10,7 +10,7 @@ teacher's embeddings of their patches, in ``CACHE/teacher-v1-aug<k>/`` (same for
 
 Usage::
 
-    python -m bench.teacher_cache work/mirex.jsonl work/4q.jsonl --cache work/patch_cache \
+    python -m bench.teacher_cache work/mirex.jsonl work/4q.jsonl --cache work/patch_cache \\
         [--augment 1]
 """
 
@@ -111,23 +111,22 @@ def main() -> int:
     tracks = [t for m in args.manifests for t in read_manifest(m)]
     jobs = [(t.id, t.audio, str(folder), args.hop) for t in tracks if t.audio]
     failed = 0
-    with ProcessPoolExecutor(args.workers, initializer=_start) as pool:
+    with ProcessPoolExecutor(args.workers, initializer=_start) as pool:  # musicnn loads once
         for i, problem in enumerate(pool.map(_one, jobs, chunksize=4)):
             if problem:
                 failed += 1
                 print(problem, file=sys.stderr)
             if i % 100 == 0:
                 print(f"{i}/{len(jobs)}", flush=True)
-    print(f"{len(jobs) - failed} tracks in {folder}")
-    cached = [str(folder / f"{t.id}.npz") for t in tracks
-              if t.audio and (folder / f"{t.id}.npz").exists()]
-    for copy in range(1, args.augment + 1):
-        out = augmented_dir(args.cache, copy)
-        out.mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(args.workers, initializer=_start) as pool:
+        print(f"{len(jobs) - failed} tracks in {folder}")
+        cached = [str(folder / f"{t.id}.npz") for t in tracks
+                  if t.audio and (folder / f"{t.id}.npz").exists()]
+        for copy in range(1, args.augment + 1):
+            out = augmented_dir(args.cache, copy)
+            out.mkdir(parents=True, exist_ok=True)
             list(pool.map(_augmented, [(s, str(out), copy, args.hop) for s in cached],
                           chunksize=4))
-        print(f"{len(cached)} augmented tracks in {out}")
+            print(f"{len(cached)} augmented tracks in {out}")
     return 0
 
 

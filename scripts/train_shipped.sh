@@ -3,8 +3,9 @@
 #   MOODNET_DATA=../shared/data bash scripts/train_shipped.sh [--install]
 # 1. manifests of the MIREX-like and 4Q sets; 2. musicnn (MSD) teacher embeddings of every
 # clip's 3 s patches, and of one augmented copy of every clip's log-mel (time stretch, band
-# shift, EQ; the slow step, cached); 3. the student distilled on all that (no labels); 4. the linear head fitted on all 450 4Q clips (C and scale by inner artist-grouped
-# CV); its out-of-fold estimate comes from bench/kfold_default.py. Everything goes to ./work
+# shift, EQ; the slow step, cached); 3. the student distilled on all that (no labels); 4. the
+# linear head fitted on all 450 4Q clips (C and scale by inner artist-grouped CV); its
+# out-of-fold estimate comes from bench/kfold_default.py. Everything goes to ./work
 # (ignored by git); --install copies the model (which carries its student) into the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
