@@ -145,6 +145,11 @@ def fold_students(tracks, folds: np.ndarray, *, teacher: Path, extra_ids: list[s
     return dirs
 
 
+def copies_suffix(folders: list[Path] | tuple[Path, ...]) -> str:
+    """``-aug1-mix1`` for the copy folders ``teacher-v1-aug1`` and ``teacher-v1-mix1``."""
+    return "".join("-" + f.name.split("-", 2)[-1] for f in folders)
+
+
 def head_directions(x_desc: np.ndarray, teacher: np.ndarray, signs: np.ndarray,
                     targets: np.ndarray, groups: np.ndarray, folds: np.ndarray) -> list[np.ndarray]:
     """Per fold, the valence and arousal weight vectors over raw teacher embeddings of a head
@@ -200,6 +205,9 @@ def main() -> int:
     parser.add_argument("--augmented", type=Path, nargs="+", default=[],
                         help="augmented teacher caches of the same tracks (teacher-v1-aug<k>) "
                         "for the fold students (the shipped recipe)")
+    parser.add_argument("--compare-augmented", type=Path, nargs="+", default=[],
+                        help="also score fold students distilled with these copies instead "
+                        "(the previous shipped recipe)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -234,8 +242,7 @@ def main() -> int:
             """Out-of-fold logits, VA and raw VA of fold students distilled with ``augmented``."""
             students = fold_students(
                 tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
-                out=args.cache / (f"fold_students-{recipe}"
-                                  + (f"-aug{len(augmented)}" if augmented else "")),
+                out=args.cache / f"fold_students-{recipe}{copies_suffix(augmented)}",
                 epochs=args.epochs, channels=tuple(args.channels), directions=directions,
                 direction_weight=args.direction_weight, augmented=augmented)
             x_folds = per_fold_features(tracks, folds, students, args.cache)
@@ -244,6 +251,10 @@ def main() -> int:
         logits, va_default, va_raw = students_out_of_fold(tuple(args.augmented))
         named = {"default (descriptors + fold student, shipped recipe)":
                  (logits[:, 0], logits[:, 1])}
+        if args.compare_augmented:
+            c_logits, _, _ = students_out_of_fold(tuple(args.compare_augmented))
+            named[f"the same with copies {copies_suffix(args.compare_augmented)[1:]} only "
+                  "(the previous shipped recipe)"] = (c_logits[:, 0], c_logits[:, 1])
         if args.augmented:
             p_logits, _, _ = students_out_of_fold(())
             named["the same without augmented copies (moodnet-default-3's recipe)"] = (
@@ -269,9 +280,11 @@ def main() -> int:
                        if args.teacher else "")
     if args.direction_weight:
         teacher_options += f" --direction-weight {args.direction_weight:g}"
-    if args.augmented:
-        teacher_options += " --augmented " + " ".join(f"TEACHER-aug{k + 1}"
-                                                      for k in range(len(args.augmented)))
+    for option, folders in (("augmented", args.augmented),
+                            ("compare-augmented", args.compare_augmented)):
+        if folders:
+            teacher_options += f" --{option} " + " ".join(
+                f"TEACHER{copies_suffix([f])}" for f in folders)
     lines = [
         f"# The default recipe out of fold on all {len(tracks)} 4Q dev clips\n",
         f"Command: `python -m bench.kfold_default --4q {args.fourq} --mirex {args.mirex} "

@@ -7,11 +7,17 @@ Saved as ``CACHE/teacher-v1/<id>.npz`` (``mel``, ``starts``, ``embeddings``); re
 exists. With ``--augment K``, K augmented copies of every cached log-mel
 (:func:`moodnet.training.augment.augment_log_mel`, seeded by file name and copy) with the
 teacher's embeddings of their patches, in ``CACHE/teacher-v1-aug<k>/`` (same format).
+With ``--mix K --partners MANIFEST``, K mixed copies of every cached track
+(:func:`moodnet.training.augment.mix_log_mels`): each adds a share of one partner track drawn
+from MANIFEST's tracks (seeded by file name and copy; the partner's id is saved as
+``partner``), in ``CACHE/teacher-v1-mix<k>/``. Drawing the partners from the MIREX-like set,
+which every fold student of ``bench/kfold_default`` is distilled on, keeps the 4Q test folds'
+audio out of the training folds' mixes.
 
 Usage::
 
     python -m bench.teacher_cache work/mirex.jsonl work/4q.jsonl --cache work/patch_cache \\
-        [--augment 1]
+        [--augment 1] [--mix 1 --partners work/mirex.jsonl]
 """
 
 from __future__ import annotations
@@ -59,25 +65,79 @@ def _embed_patches(mel: np.ndarray, hop: int) -> tuple[np.ndarray, np.ndarray, n
     return mel, starts, embeddings
 
 
-def _save(target: Path, mel: np.ndarray, starts: np.ndarray, embeddings: np.ndarray) -> None:
+def mixed_dir(cache: Path, copy: int) -> Path:
+    return cache / f"teacher-v{VERSION}-mix{copy}"
+
+
+def _save(target: Path, mel: np.ndarray, starts: np.ndarray, embeddings: np.ndarray,
+          **extra: object) -> None:
     tmp = target.with_suffix(".tmp.npz")
     with tmp.open("wb") as handle:
-        np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings)
+        np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings,
+                 **extra)
     os.replace(tmp, target)
 
 
-def _augmented(job: tuple[str, str, int, int]) -> None:
+def _cached_mel(path: str) -> np.ndarray:
+    with np.load(path) as data:
+        return data["mel"].astype(np.float32)
+
+
+def _augmented(job: tuple[str, str, int, int]) -> str | None:
     """Augmented copy ``copy`` of one cached track (``job``: source file, folder, copy, hop)."""
     from moodnet.training.augment import augment_log_mel, augmentation_rng
 
     source, folder, copy, hop = job
     target = Path(folder) / Path(source).name
     if target.exists():
-        return
-    with np.load(source) as data:
-        mel = data["mel"].astype(np.float32)
-    mel = augment_log_mel(mel, rng=augmentation_rng(Path(source).name, copy))
+        return None
+    try:
+        mel = augment_log_mel(_cached_mel(source),
+                              rng=augmentation_rng(Path(source).name, copy))
+    except Exception as exc:
+        return f"{source}: {exc}"
     _save(target, *_embed_patches(mel, hop))
+    return None
+
+
+def _mixed(job: tuple[str, str, str, int, int]) -> str | None:
+    """Mixed copy ``copy`` of one cached track with a partner's (``job``: source file,
+    partner file, folder, copy, hop)."""
+    from moodnet.training.augment import augmentation_rng, mix_log_mels
+
+    source, partner, folder, copy, hop = job
+    target = Path(folder) / Path(source).name
+    if target.exists():
+        return None
+    try:
+        mel = mix_log_mels(_cached_mel(source), _cached_mel(partner),
+                           rng=augmentation_rng("mix-" + Path(source).name, copy))
+    except Exception as exc:
+        return f"{source} + {partner}: {exc}"
+    _save(target, *_embed_patches(mel, hop), partner=Path(partner).stem)
+    return None
+
+
+def mix_partners(sources: list[str], pool: list[str], copy: int) -> list[str]:
+    """One partner file from ``pool`` per source file (never itself), seeded by name and copy."""
+    from moodnet.training.augment import augmentation_rng
+
+    partners = []
+    for source in sources:
+        others = [p for p in pool if Path(p).name != Path(source).name]
+        rng = augmentation_rng("partner-" + Path(source).name, copy)
+        partners.append(others[int(rng.integers(len(others)))])
+    return partners
+
+
+def _report(problems: object, what: str) -> int:
+    failed = 0
+    for problem in problems:  # type: ignore[attr-defined]
+        if problem:
+            failed += 1
+            print(problem, file=sys.stderr)
+    print(what)
+    return failed
 
 
 def _one(job: tuple[str, str, str, int]) -> str | None:
@@ -105,7 +165,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--augment", type=int, default=0,
                         help="augmented copies of every cached track (teacher-v1-aug<k>)")
+    parser.add_argument("--mix", type=int, default=0,
+                        help="mixed copies of every cached track (teacher-v1-mix<k>)")
+    parser.add_argument("--partners", type=Path,
+                        help="manifest whose cached tracks are the mixes' partners")
     args = parser.parse_args()
+    if args.mix and not args.partners:
+        parser.error("--mix needs --partners")
     folder = teacher_dir(args.cache)
     folder.mkdir(parents=True, exist_ok=True)
     tracks = [t for m in args.manifests for t in read_manifest(m)]
@@ -124,9 +190,21 @@ def main() -> int:
         for copy in range(1, args.augment + 1):
             out = augmented_dir(args.cache, copy)
             out.mkdir(parents=True, exist_ok=True)
-            list(pool.map(_augmented, [(s, str(out), copy, args.hop) for s in cached],
-                          chunksize=4))
-            print(f"{len(cached)} augmented tracks in {out}")
+            failed += _report(
+                pool.map(_augmented, [(s, str(out), copy, args.hop) for s in cached],
+                         chunksize=4), f"{len(cached)} augmented tracks in {out}")
+        pool_files = [str(folder / f"{t.id}.npz") for t in read_manifest(args.partners)
+                      if (folder / f"{t.id}.npz").exists()] if args.mix else []
+        for copy in range(1, args.mix + 1):
+            out = mixed_dir(args.cache, copy)
+            out.mkdir(parents=True, exist_ok=True)
+            jobs_mix = [(s, p, str(out), copy, args.hop)
+                        for s, p in zip(cached, mix_partners(cached, pool_files, copy),
+                                        strict=True)]
+            failed += _report(pool.map(_mixed, jobs_mix, chunksize=4),
+                              f"{len(cached)} mixed tracks in {out}")
+    if failed:
+        print(f"{failed} problems (listed above)", file=sys.stderr)
     return 0
 
 

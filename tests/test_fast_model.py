@@ -416,6 +416,34 @@ def test_augmented_log_mels_keep_the_level_and_are_reproducible():
         augmentation_rng("a.npz", 0)
 
 
+def test_mixed_log_mels_keep_the_track_length_and_level_and_hold_the_partner():
+    from moodnet.audio.musicnn_frontend import musicnn_log_mel
+    from moodnet.errors import ParameterError
+    from moodnet.training.augment import augmentation_rng, mix_log_mels
+
+    rng = np.random.default_rng(4)
+    track = musicnn_log_mel(normalise_level(loud(6.0, rng)))
+    seconds = np.arange(32000) / 16000
+    partner = musicnn_log_mel(normalise_level(np.sin(2 * np.pi * 3000.0 * seconds)))
+
+    def power(m: np.ndarray) -> np.ndarray:
+        return (10.0 ** m.astype(np.float64) - 1) / 1e4
+
+    mixed = mix_log_mels(track, partner, rng=augmentation_rng("a.npz", 1))
+    np.testing.assert_array_equal(mixed, mix_log_mels(track, partner,
+                                                      rng=augmentation_rng("a.npz", 1)))
+    assert mixed.shape == track.shape and mixed.dtype == np.float32
+    assert power(mixed).mean() == pytest.approx(power(track).mean(), rel=1e-3)
+    # the partner's 3 kHz tone shows in its band (these seeds draw shares well above 0)
+    band = int(np.argmax(power(partner).mean(axis=0)))
+    shares = [mix_log_mels(track, partner, rng=augmentation_rng(f"{i}.npz", 1))
+              for i in range(5)]
+    gains = [power(m)[:, band].mean() / power(track)[:, band].mean() for m in shares]
+    assert min(gains) > 2.0
+    with pytest.raises(ParameterError):
+        mix_log_mels(track, partner[:, :40], rng=augmentation_rng("a.npz", 1))
+
+
 def test_distillation_weighs_the_error_along_head_directions():
     torch = pytest.importorskip("torch")
     from moodnet.errors import DataError as Refused

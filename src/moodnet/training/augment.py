@@ -4,6 +4,11 @@ An augmented copy (:func:`augment_log_mel`) stretches time, shifts the mel bands
 an equaliser to the mel power, then restores the mean power (the analysis works on
 level-normalised audio). The teacher is run again on the copy, so its targets describe the
 augmented input (``bench/teacher_cache.py --augment K``).
+
+A mixed copy (:func:`mix_log_mels`) adds a share of another track's mel power to a track's,
+the input mixing that Beyer et al. (2022, "Knowledge distillation: A good teacher is patient
+and consistent") found to help a student match its teacher's function when data are few;
+the teacher labels the mix (``bench/teacher_cache.py --mix K``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ BAND_SHIFT_RANGE = (-2.0, 2.0)
 """Shift of the mel bands, in bands (uniform, linear interpolation, edges repeated)."""
 EQ_DB = 6.0
 """Largest tilt across the bands and largest gain of one bell (8 bands wide), in dB."""
+PARTNER_SHARE_RANGE = (0.0, 0.5)
+"""Share of the mixed copy's mel power that comes from the partner track (uniform)."""
 
 
 def augmentation_rng(name: str, copy: int) -> np.random.Generator:
@@ -46,7 +53,7 @@ def augment_log_mel(mel: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
     mel = np.asarray(mel, dtype=np.float64)
     if mel.ndim != 2 or mel.shape[0] < 2:
         raise ParameterError(f"expected a (n_frames >= 2, n_mels) log-mel, got {mel.shape}")
-    power = (np.power(10.0, mel) - 1.0) / 1e4
+    power = _power(mel)
     total = power.mean()
     power = _interpolate(power, np.arange(0, power.shape[0] - 1, rng.uniform(*STRETCH_RANGE)),
                          axis=0)
@@ -61,6 +68,41 @@ def augment_log_mel(mel: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
     power = power * 10 ** (gain_db / 10)
     power *= total / max(power.mean(), 1e-20)
     return np.log10(1.0 + 1e4 * power).astype(np.float32)
+
+
+def mix_log_mels(mel: np.ndarray, partner: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
+    """A track's musicnn log-mel with a share of another's mel power mixed in.
+
+    Parameters
+    ----------
+    mel : np.ndarray [shape=(n_frames, n_mels)], the track (``log10(1 + 10000 power)``)
+    partner : np.ndarray [shape=(m_frames, n_mels)], the other track; a random stretch of
+        ``n_frames`` of it is used (tiled when shorter)
+    rng : the draws of the partner's share (:data:`PARTNER_SHARE_RANGE`) and offset
+
+    Returns
+    -------
+    copy : np.ndarray [shape=(n_frames, n_mels)], float32, the same mean mel power as ``mel``
+    """
+    mel = np.asarray(mel, dtype=np.float64)
+    partner = np.asarray(partner, dtype=np.float64)
+    if mel.ndim != 2 or partner.ndim != 2 or mel.shape[1] != partner.shape[1] or not (
+            mel.size and partner.size):
+        raise ParameterError(f"expected two (n_frames, n_mels) log-mels with the same bands, "
+                             f"got {mel.shape} and {partner.shape}")
+    n = mel.shape[0]
+    start = int(rng.integers(0, partner.shape[0]))
+    rows = (start + np.arange(n)) % partner.shape[0]
+    power, other = _power(mel), _power(partner[rows])
+    share = rng.uniform(*PARTNER_SHARE_RANGE)
+    level = max(power.mean(), 1e-20)
+    mixed = (1 - share) * power + share * other * (level / max(other.mean(), 1e-20))
+    mixed *= level / max(mixed.mean(), 1e-20)
+    return np.log10(1.0 + 1e4 * mixed).astype(np.float32)
+
+
+def _power(log_mel: np.ndarray) -> np.ndarray:
+    return (np.power(10.0, log_mel) - 1.0) / 1e4
 
 
 def _interpolate(values: np.ndarray, positions: np.ndarray, *, axis: int) -> np.ndarray:
