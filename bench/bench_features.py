@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from moodnet.audio.features import FeatureConfig, crop_or_pad, log_mel
-from moodnet.audio.io import _decode_pyav, _decode_soundfile, load_audio
+from moodnet.audio.io import _decode_pyav, _decode_soundfile, _Request, load_audio
 from moodnet.data.extract import extract
 from moodnet.io_utils import default_data_root
 from moodnet.track import Track
@@ -55,12 +55,17 @@ def rates(pair: tuple[float, float]) -> str:
     return f"{pair[0]:6.1f} wall /{pair[1]:6.1f} cpu"
 
 
+def _native(path: Path) -> _Request:
+    """A request for the whole file, downmixed, at its own rate (the decoder alone)."""
+    return _Request(path, 0.0, None, None, True)
+
+
 def bench_decoders(files: Sequence[Path]) -> None:
     print("decode only (1 process), clips/s")
     for suffix in sorted({p.suffix.lower() for p in files}):
         group = [p for p in files if p.suffix.lower() == suffix]
-        pyav = clips_per_second(group, lambda p: _decode_pyav(p, 0.0, None))
-        libsndfile = clips_per_second(group, lambda p: _decode_soundfile(p, 0.0, None))
+        pyav = clips_per_second(group, lambda p: _decode_pyav(_native(p)))
+        libsndfile = clips_per_second(group, lambda p: _decode_soundfile(_native(p)))
         print(
             f"  {suffix:6s} n={len(group):3d}  PyAV {rates(pyav)}   soundfile {rates(libsndfile)}"
         )

@@ -33,6 +33,7 @@ from bench.compare_vibenet import quadrant_of as signs_quadrant
 from moodnet.data.manifest import read_manifest, write_manifest
 from moodnet.data.splits import apply_split, artist_folds, fold_split
 from moodnet.predict import Predictor
+from moodnet.predict.results import PredictionFailure
 from moodnet.training import load_train_config, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,10 +58,12 @@ def out_of_fold(manifest: Path, cache: Path, *, n_folds: int, seed: int) -> dict
             )
             run = train(config, out_dir=Path(tmp) / f"run{fold}")
             predictor = Predictor.load(run.run_dir, device="cpu")
-            test = [t for t in split_tracks if t.split == "test"]
+            test = [t for t in split_tracks if t.split == "test" and t.audio is not None]
             for track, result in zip(
-                test, predictor.predict_many([t.audio for t in test]), strict=True
+                test, predictor.predict_many([t.audio for t in test if t.audio]), strict=True
             ):
+                if isinstance(result, PredictionFailure):
+                    raise SystemExit(f"{result.path}: {result.error}")
                 predictions[track.id] = (result.valence, result.arousal, result.quadrant)
             print(f"fold {fold}: {len(test)} clips predicted", flush=True)
     return predictions

@@ -70,7 +70,7 @@ def mixed_dir(cache: Path, copy: int) -> Path:
 
 
 def _save(target: Path, mel: np.ndarray, starts: np.ndarray, embeddings: np.ndarray,
-          **extra: object) -> None:
+          **extra: str) -> None:
     tmp = target.with_suffix(".tmp.npz")
     with tmp.open("wb") as handle:
         np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings,
