@@ -35,10 +35,12 @@ and ``--channels`` default to :class:`DistillConfig` / :class:`StudentConfig`: 1
 ``CACHE/fold_students-<epochs>ep-<channels>``. ``--direction-weight W`` distils them instead
 with extra weight W on the error along the fold's mood-head directions (a head fitted on the
 fold's training clips over descriptors + teacher embeddings; ``distill(head_directions=...)``),
-kept under ``...-dir<W>``. ``--augmented DIR ...`` (``bench/teacher_cache.py --augment K``)
-adds those augmented copies of the same tracks to every fold student's distillation (the
-shipped recipe since ``moodnet-default-4``; kept under ``...-aug<K>``); the students without
-them are then scored as the previous recipe.
+kept under ``...-dir<W>``. ``--augmented DIR ...`` (``bench/teacher_cache.py --augment K`` or
+``--mix K``) adds those copies of the same tracks to every fold student's distillation (kept
+under ``...-aug1``, ``...-aug1-mix1``, ... after the copy folders); the students without
+them are then scored as ``moodnet-default-3``'s recipe, and ``--compare-augmented DIR ...``
+scores students distilled with another set of copies beside (the previous shipped recipe).
+The mixes' partners come from the MIREX-like set, which every fold student hears anyway.
 """
 
 from __future__ import annotations
