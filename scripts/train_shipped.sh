@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Train the shipped default model from the shared data in one command (MODEL_CARD.md):
 #   MOODNET_DATA=../shared/data bash scripts/train_shipped.sh [--install]
-# 1. manifests of the MIREX-like and 4Q sets; 2. musicnn (MSD) teacher embeddings of every
-# clip's 3 s patches, and of one augmented copy of every clip's log-mel (time stretch, band
-# shift, EQ; the slow step, cached); 3. the student distilled on all that (no labels); 4. the
-# linear head fitted on all 450 4Q clips (C and scale by inner artist-grouped CV); its
-# out-of-fold estimate comes from bench/kfold_default.py. Everything goes to ./work
-# (ignored by git); --install copies the model (which carries its student) into the package.
+# 1. manifests of the MIREX-like and 4Q sets; 2. `moodnet train default --set distill=true`:
+# musicnn (MSD) teacher embeddings of every clip's 3 s patches and of one augmented copy of
+# every clip's log-mel (time stretch, band shift, EQ; the slow step, cached in the feature
+# cache), the student distilled on all that (no labels), then the linear head fitted on all
+# 450 4Q clips (C and scale by inner artist-grouped CV) and the lyrics branches on the
+# MIREX-like lyrics; its out-of-fold estimate comes from bench/kfold_default.py. Everything
+# goes to ./work (ignored by git); --install copies the model (which carries its student)
+# into the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MOODNET_DATA:?set MOODNET_DATA to the shared data folder, e.g. ../shared/data}"
@@ -17,11 +19,9 @@ MODEL_ID=${MODEL_ID:-moodnet-default-4}
 mkdir -p "$W"
 moodnet data manifest mirex "$D/mirex_multimodal" --out "$W/mirex.jsonl" --lexicons "$D/lexicons" --seed 0
 moodnet data manifest 4q "$D/4q_dev" --out "$W/4q.jsonl" --lexicons "$D/lexicons" --seed 0
-python -m bench.teacher_cache "$W/mirex.jsonl" "$W/4q.jsonl" --cache "$W/patch_cache" --augment 1
-python -m moodnet.training.distill "$W/patch_cache/teacher-v1" "$W/patch_cache/teacher-v1-aug1" \
-    --out "$W/student"  # 10 epochs, 256 channels
 moodnet train default --set manifest="$W/4q.jsonl" --set cache_dir="$W/fastcache" \
-    --set student_dir="$W/student" --set 'fit_splits=[train, validation, test]' \
+    --set distill=true --set "distill_manifests=[$W/mirex.jsonl]" \
+    --set 'fit_splits=[train, validation, test]' \
     --set model_id="$MODEL_ID" --set lyrics_manifest="$W/mirex.jsonl" \
     --set lexicons="$D/lexicons" --out "$W/runs/default"
 if [ "${1:-}" = "--install" ]; then

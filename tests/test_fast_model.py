@@ -464,22 +464,29 @@ def test_distillation_weighs_the_error_along_head_directions():
         _unit_directions(np.zeros((2, 200)), std)
 
 
+def labelled_tracks(folder: Path, n: int = 16) -> list:
+    """``n`` generated 4 s tracks: loud ones in Q1/Q2, calm ones in Q3/Q4, one artist each."""
+    from moodnet.track import Track
+
+    rng = np.random.default_rng(1)
+    tracks = []
+    for i in range(n):
+        energetic = i % 2 == 0
+        path = write(folder / f"t{i:02d}.wav", (loud if energetic else calm)(4.0, rng))
+        label = ("Q1" if i % 4 == 0 else "Q2") if energetic else ("Q4" if i % 4 == 1 else "Q3")
+        tracks.append(Track(id=f"t{i:02d}", dataset="synthetic", artist=f"artist{i}",
+                            audio=str(path), label=label, split="train"))
+    return tracks
+
+
 def test_train_default_on_own_data_with_the_shipped_student(tmp_path):
     """``moodnet train default`` on a generated manifest: the student comes from the shipped
     model's checkpoint, and the new checkpoint loads and predicts."""
     from moodnet.cli import main
     from moodnet.data.manifest import write_manifest
     from moodnet.predict import Predictor
-    from moodnet.track import Track
 
-    rng = np.random.default_rng(1)
-    tracks = []
-    for i in range(16):
-        energetic = i % 2 == 0
-        path = write(tmp_path / f"t{i:02d}.wav", (loud if energetic else calm)(4.0, rng))
-        label = ("Q1" if i % 4 == 0 else "Q2") if energetic else ("Q4" if i % 4 == 1 else "Q3")
-        tracks.append(Track(id=f"t{i:02d}", dataset="synthetic", artist=f"artist{i}",
-                            audio=str(path), label=label, split="train"))
+    tracks = labelled_tracks(tmp_path)
     manifest = write_manifest(tracks, tmp_path / "m.jsonl")
     run = tmp_path / "run"
     assert main(["train", "default", "--set", f"manifest={manifest}", "--set",
@@ -491,3 +498,58 @@ def test_train_default_on_own_data_with_the_shipped_student(tmp_path):
     loud_result = own.predict(tracks[0].audio)
     assert own.model_id == loud_result.model_id == "own-data"
     assert loud_result.arousal > own.predict(tracks[1].audio).arousal
+
+
+def test_train_default_distils_its_own_student_and_resumes_from_the_teacher_cache(tmp_path):
+    """``moodnet train default --set distill=true``: musicnn labels the training audio and an
+    augmented copy of it, a new student is distilled on that, and the checkpoint carries it;
+    a second run reuses the cached teacher files."""
+    pytest.importorskip("torch")
+    from moodnet.cli import main
+    from moodnet.data.manifest import write_manifest
+    from moodnet.predict import Predictor
+
+    tracks = labelled_tracks(tmp_path, n=12)
+    manifest = write_manifest(tracks, tmp_path / "m.jsonl")
+    cache = tmp_path / "cache"
+
+    def train(run: Path) -> dict:
+        assert main(["train", "default", "--set", f"manifest={manifest}", "--set",
+                     f"cache_dir={cache}", "--set", "workers=1", "--set", "distill=true",
+                     "--set", "distill_epochs=2", "--set", "distill_channels=[16, 16, 16]",
+                     "--set", "model_id=own-student", "--out", str(run)]) == 0
+        return json.loads((run / "checkpoint.json").read_text())
+
+    meta = train(tmp_path / "run")
+    report = meta["student_report"]
+    assert report["student"]["channels"] == [16, 16, 16] and len(report["validation_mse"]) == 2
+    assert report["n_tracks"] == 24  # 12 tracks and one augmented copy of each
+    assert (cache / "teacher-v1-aug1" / "t00.npz").exists()
+    own = Predictor.load(tmp_path / "run")
+    assert own.predict(tracks[0].audio).arousal > own.predict(tracks[1].audio).arousal
+    teacher_files = sorted(cache.glob("teacher-v1*/*.npz"))
+    stamps = [f.stat().st_mtime_ns for f in teacher_files]
+    train(tmp_path / "again")
+    assert [f.stat().st_mtime_ns for f in sorted(cache.glob("teacher-v1*/*.npz"))] == stamps
+
+
+def test_teacher_cache_goes_on_past_a_bad_file_and_mixes_with_partners(tmp_path):
+    pytest.importorskip("torch")
+    from moodnet.track import Track
+    from moodnet.training.teacher import cache_teacher
+    from predict_helpers import write_corrupt
+
+    tracks = labelled_tracks(tmp_path, n=4)
+    bad = Track(id="bad", dataset="synthetic", audio=str(write_corrupt(tmp_path / "bad.mp3")))
+    result = cache_teacher([*tracks, bad], cache=tmp_path / "c", workers=1, mix=1,
+                           partners=tracks[:3])
+    assert sorted(result.tracks) == [t.id for t in tracks]
+    assert len(result.problems) == 1 and "bad.mp3" in result.problems[0]
+    assert [f.parent.name for f in result.files()] == ["teacher-v1"] * 4 + ["teacher-v1-mix1"] * 4
+    for track in tracks:
+        with np.load(tmp_path / "c" / "teacher-v1-mix1" / f"{track.id}.npz") as mixed, \
+                np.load(tmp_path / "c" / "teacher-v1" / f"{track.id}.npz") as own:
+            partner = str(mixed["partner"])
+            assert partner in {"t00", "t01", "t02"} and partner != track.id
+            assert mixed["embeddings"].shape == own["embeddings"].shape
+            assert np.abs(mixed["embeddings"] - own["embeddings"]).mean() > 0

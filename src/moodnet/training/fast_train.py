@@ -1,10 +1,13 @@
 """Train the default (fast) model on a manifest: ``moodnet train default``.
 
-Steps: every track's patch features (descriptors + the distilled student's embedding, cached
-per track and keyed by the student's weights); the sign targets (the quadrant label where the
-manifest gives one, else the signs of the tag-derived valence/arousal); the linear head fitted
-on the train and validation splits with its strength and output scale chosen by an
-artist-grouped inner cross-validation (:func:`moodnet.training.fast.fit_head`); metrics on the
+Steps: (with ``distill: true``) musicnn's (MSD) embeddings of the training tracks' audio, and
+of augmented copies (:mod:`moodnet.training.teacher`), and a new student distilled on them
+(:mod:`moodnet.training.distill`); every track's patch features (descriptors + the student's
+embedding, cached per track and keyed by the student's weights); the sign targets (the
+quadrant label where the manifest gives one, else the signs of the tag-derived
+valence/arousal); the linear head fitted on the train and validation splits with its
+strength and output scale chosen by an artist-grouped inner cross-validation
+(:func:`moodnet.training.fast.fit_head`); metrics on the
 test split; a ``moodnet-fast/1`` checkpoint.
 """
 
@@ -37,7 +40,14 @@ class FastTrainConfig:
     manifest : JSONL manifest with splits (``moodnet data manifest``)
     cache_dir : folder for the per-track patch features
     student_dir : folder with ``student.safetensors`` or a fast checkpoint (None: the student
-        inside the shipped default model)
+        inside the shipped default model, or the one ``distill`` makes)
+    distill : distil a new student from musicnn (MSD) on the audio of the training tracks
+        (``fit_splits``) and of ``distill_manifests`` (no labels needed), cached in
+        ``cache_dir/teacher-v1*`` and written to ``OUT/student``; instead of ``student_dir``
+    distill_manifests : manifests of more unlabelled audio for the distillation
+    distill_copies : augmented copies of every distillation track (time stretch, band shift,
+        EQ; :func:`moodnet.training.augment.augment_log_mel`)
+    distill_epochs, distill_channels : the student's training length and width
     model_id : stored in the checkpoint and written beside every prediction
     inner_folds : artist-grouped folds for choosing C and the output scale
     workers : processes for the features (0: one per core)
@@ -65,6 +75,11 @@ class FastTrainConfig:
     lyrics_manifest: str | None = None
     lexicons: str | None = None
     lyrics_sentiment: bool = True
+    distill: bool = False
+    distill_manifests: list[str] = field(default_factory=list)
+    distill_copies: int = 1
+    distill_epochs: int = 10
+    distill_channels: list[int] = field(default_factory=lambda: [256, 256, 256])
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
@@ -75,6 +90,13 @@ class FastTrainConfig:
             raise ConfigError(f"max_seconds={self.max_seconds} must be in 1..7200")
         if self.workers < 0:
             raise ConfigError(f"workers={self.workers} must be >= 0")
+        if self.distill and self.student_dir:
+            raise ConfigError("set either student_dir or distill: true, not both")
+        if not 0 <= self.distill_copies <= 10 or not 1 <= self.distill_epochs <= 1000:
+            raise ConfigError(f"distill_copies={self.distill_copies} must be in 0..10 and "
+                              f"distill_epochs={self.distill_epochs} in 1..1000")
+        if len(self.distill_channels) != 3:
+            raise ConfigError(f"distill_channels={self.distill_channels} needs three widths")
 
 
 def shipped_student_dir() -> Path:
@@ -180,12 +202,15 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
 
     if not config.manifest or not config.cache_dir:
         raise ConfigError("set manifest and cache_dir (e.g. --set manifest=all.jsonl)")
-    student_dir = Path(config.student_dir) if config.student_dir else shipped_student_dir()
     tracks = [t for t in read_manifest(Path(config.manifest)) if t.audio]
     fit_tracks = [t for t in tracks if t.split is None or t.split in config.fit_splits]
     test_tracks = [t for t in tracks if t.split is not None and t.split not in config.fit_splits]
     if len(fit_tracks) < 2 * config.inner_folds:
         raise DataError(f"{config.manifest}: {len(fit_tracks)} training tracks are too few")
+    if config.distill:
+        student_dir = distill_student(config, fit_tracks, out_dir=out_dir / "student")
+    else:
+        student_dir = Path(config.student_dir) if config.student_dir else shipped_student_dir()
     features, problems = track_features(
         fit_tracks + test_tracks, cache_dir=Path(config.cache_dir), student_dir=student_dir,
         workers=config.workers, max_seconds=config.max_seconds,
@@ -216,6 +241,24 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
         "student_report": student_report(student_dir),
     }, lyrics=branches)
     return report
+
+
+def distill_student(config: FastTrainConfig, tracks: list[Track], *, out_dir: Path) -> Path:
+    """Teacher targets for ``tracks`` and ``config.distill_manifests`` (cached), then a new
+    student in ``out_dir``; returns ``out_dir``."""
+    from moodnet.data.manifest import read_manifest
+    from moodnet.models.student import StudentConfig
+    from moodnet.training.distill import DistillConfig, distill
+    from moodnet.training.teacher import cache_teacher
+
+    extra = [t for m in config.distill_manifests for t in read_manifest(Path(m)) if t.audio]
+    unique = list({t.id: t for t in [*extra, *tracks]}.values())
+    teacher = cache_teacher(unique, cache=Path(str(config.cache_dir)),
+                            workers=config.workers, augment=config.distill_copies)
+    distill(teacher.files(), out_dir=out_dir,
+            config=DistillConfig(epochs=config.distill_epochs),
+            student=StudentConfig(channels=tuple(config.distill_channels)))  # type: ignore[arg-type]
+    return out_dir
 
 
 def student_report(student_dir: Path) -> dict[str, Any] | None:
