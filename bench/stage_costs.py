@@ -6,7 +6,7 @@ One command measures, on this machine and on real clips (by path, never copied):
    mono), features (the default model's patch descriptors + student CNN embedding), model
    (linear head, aggregation, the Prediction), write (one CSV row); the same on clips tiled to
    a full-length track; ``moodnet extract``'s per-clip work (paper log-mel + descriptors into
-   the cache) and the teacher embedding pass of ``bench/teacher_cache.py`` (musicnn, torch);
+   the cache) and the teacher embedding pass of ``moodnet.training.teacher`` (musicnn, torch);
 2. the local engine (``predict_many``, one process per core) against ``--engine ray`` (a local
    Ray instance with the same cores) on the same clips, at two sizes, so that the fixed costs
    (processes, Ray start) and the per-clip cost separate;
@@ -272,18 +272,19 @@ def extract_costs(clips: Sequence[Path]) -> dict[str, Any]:
 
 
 def teacher_costs(clips: Sequence[Path]) -> dict[str, Any]:
-    """The musicnn teacher pass of ``bench/teacher_cache.py`` per clip on one core (torch, one
-    thread, bf16 autocast as the script runs it) and its cache's bytes per clip."""
-    from bench import teacher_cache
+    """The musicnn teacher pass of :mod:`moodnet.training.teacher` per clip on one core (torch,
+    one thread, bf16 autocast as the distillation's targets are made) and its cache's bytes
+    per clip."""
+    from moodnet.training import teacher
 
-    teacher_cache._start()
+    teacher.start_worker()
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
         for index, clip in enumerate([clips[0], *clips]):
             folder = Path(tmp) / str(index)
             folder.mkdir()
-            t, problem = _timed(lambda c=clip, f=folder: teacher_cache._one(
-                (c.stem, str(c), str(f), 93)))
+            t, problem = _timed(lambda c=clip, f=folder: teacher.cache_track(
+                (c.stem, str(c), str(f), teacher.DEFAULT_HOP)))
             if problem:
                 raise SystemExit(problem)
             if index:
