@@ -507,7 +507,9 @@ def test_train_default_distils_its_own_student_and_resumes_from_the_teacher_cach
     pytest.importorskip("torch")
     from moodnet.cli import main
     from moodnet.data.manifest import write_manifest
+    from moodnet.errors import ConfigError
     from moodnet.predict import Predictor
+    from moodnet.training.fast_train import FastTrainConfig
 
     tracks = labelled_tracks(tmp_path, n=12)
     manifest = write_manifest(tracks, tmp_path / "m.jsonl")
@@ -531,6 +533,8 @@ def test_train_default_distils_its_own_student_and_resumes_from_the_teacher_cach
     stamps = [f.stat().st_mtime_ns for f in teacher_files]
     train(tmp_path / "again")
     assert [f.stat().st_mtime_ns for f in sorted(cache.glob("teacher-v1*/*.npz"))] == stamps
+    with pytest.raises(ConfigError, match="student_dir or distill"):
+        FastTrainConfig(manifest=str(manifest), distill=True, student_dir=str(tmp_path / "run"))
 
 
 def test_teacher_cache_goes_on_past_a_bad_file_and_mixes_with_partners(tmp_path):
