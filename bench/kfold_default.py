@@ -61,22 +61,25 @@ from moodnet.data.splits import artist_folds
 from moodnet.models.fast_head import va_from_logits
 from moodnet.models.student import StudentConfig
 from moodnet.training.distill import DistillConfig, distill
-from moodnet.training.fast import concordance, fit_head, track_matrix
+from moodnet.training.fast import concordance, descriptor_groups, fit_head, track_matrix
 from moodnet.training.fast_train import sign_targets, track_features, va_targets
 
 METRICS = ("auc_valence", "auc_arousal", "quadrant_accuracy")
 
 
 def out_of_fold(x: np.ndarray | list, signs: np.ndarray, targets: np.ndarray, groups: np.ndarray,
-                folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-of-fold logits, calibrated VA and uncalibrated VA (scale 1) of the linear head."""
+                folds: np.ndarray, feature_groups: dict | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold logits, calibrated VA and uncalibrated VA (scale 1) of the linear head
+    (``feature_groups``: the descriptor groups its inner CV may drop, in each training fold)."""
     logits = np.zeros((len(signs), 2))
     va = np.zeros((len(signs), 2))
     raw = np.zeros((len(signs), 2))
     for fold in np.unique(folds):
         train, test = folds != fold, folds == fold
         xf = x[fold] if isinstance(x, list) else x  # per-fold features (fold students)
-        head, _ = fit_head(xf[train], signs[train], targets[train], groups=groups[train])
+        head, _ = fit_head(xf[train], signs[train], targets[train], groups=groups[train],
+                           feature_groups=feature_groups)
         logits[test] = head.logits(xf[test])
         va[test] = va_from_logits(logits[test], head.scale)
         raw[test] = va_from_logits(logits[test], np.ones(2))
@@ -210,8 +213,12 @@ def main() -> int:
     parser.add_argument("--compare-augmented", type=Path, nargs="+", default=[],
                         help="also score fold students distilled with these copies instead "
                         "(the previous shipped recipe)")
+    parser.add_argument("--descriptor-groups", action="store_true",
+                        help="the default recipe's head drops descriptor groups by inner CV "
+                        "(the shipped recipe since moodnet-default-5)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    chosen = descriptor_groups() if args.descriptor_groups else None
     started = time.perf_counter()
 
     tracks = read_manifest(args.fourq)
@@ -240,7 +247,8 @@ def main() -> int:
             directions = head_directions(x_desc, teacher, signs, targets, groups, folds)
         extra_ids = [t.id for t in read_manifest(args.mirex)]
 
-        def students_out_of_fold(augmented: tuple[Path, ...]) -> tuple:
+        def students_out_of_fold(augmented: tuple[Path, ...], feature_groups: dict | None = None,
+                                 ) -> tuple:
             """Out-of-fold logits, VA and raw VA of fold students distilled with ``augmented``."""
             students = fold_students(
                 tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
@@ -248,11 +256,15 @@ def main() -> int:
                 epochs=args.epochs, channels=tuple(args.channels), directions=directions,
                 direction_weight=args.direction_weight, augmented=augmented)
             x_folds = per_fold_features(tracks, folds, students, args.cache)
-            return out_of_fold(list(x_folds), signs, targets, groups, folds)
+            return out_of_fold(list(x_folds), signs, targets, groups, folds, feature_groups)
 
-        logits, va_default, va_raw = students_out_of_fold(tuple(args.augmented))
+        logits, va_default, va_raw = students_out_of_fold(tuple(args.augmented), chosen)
         named = {"default (descriptors + fold student, shipped recipe)":
                  (logits[:, 0], logits[:, 1])}
+        if chosen:
+            g_logits, _, _ = students_out_of_fold(tuple(args.augmented))
+            named["the same without the descriptor-group choice (moodnet-default-4's recipe)"] = (
+                g_logits[:, 0], g_logits[:, 1])
         if args.compare_augmented:
             c_logits, _, _ = students_out_of_fold(tuple(args.compare_augmented))
             named[f"the same with copies {copies_suffix(args.compare_augmented)[1:]} only "
@@ -263,7 +275,8 @@ def main() -> int:
                 p_logits[:, 0], p_logits[:, 1])
         results = {**named, **results}
     if teacher is not None:
-        t_logits, _, _ = out_of_fold(np.hstack([x_desc, teacher]), signs, targets, groups, folds)
+        t_logits, _, _ = out_of_fold(np.hstack([x_desc, teacher]), signs, targets, groups, folds,
+                                     chosen)
         results["descriptors + musicnn teacher (a perfect student's ceiling; not shipped)"] = (
             t_logits[:, 0], t_logits[:, 1])
     desc_logits, _, _ = out_of_fold(x_desc, signs, targets, groups, folds)
@@ -282,6 +295,8 @@ def main() -> int:
                        if args.teacher else "")
     if args.direction_weight:
         teacher_options += f" --direction-weight {args.direction_weight:g}"
+    if args.descriptor_groups:
+        teacher_options += " --descriptor-groups"
     for option, folders in (("augmented", args.augmented),
                             ("compare-augmented", args.compare_augmented)):
         if folders:

@@ -119,6 +119,31 @@ def test_fit_head_learns_a_separable_axis_and_spreads_like_the_targets():
         assert concordance(va[:, axis], targets[:, axis]) > 0.7
 
 
+def test_fit_head_drops_a_noise_group_chosen_by_inner_cv_and_keeps_the_informative_ones():
+    from moodnet.training.fast import descriptor_groups
+
+    rng = np.random.default_rng(2)
+    n = 160
+    informative = rng.standard_normal((n, 2))
+    noise = rng.standard_normal((n, 40))  # many pure-noise columns the head would overfit
+    features = np.hstack([informative, noise])
+    signs = (informative + 0.8 * rng.standard_normal((n, 2)) > 0).astype(int)
+    candidates = {"signal": np.array([0, 1]), "noise": np.arange(2, 42)}
+    head, report = fit_head(features, signs, np.zeros((n, 2)), groups=np.arange(n) % 40,
+                            feature_groups=candidates)
+    assert report.dropped_groups == ("noise",)
+    assert np.all(head.weights[2:] == 0) and np.all(head.weights[:2] != 0)
+    moved = features.copy()
+    moved[:, 2:] += 100.0  # what a dropped column holds cannot move the logits
+    np.testing.assert_allclose(head.logits(moved), head.logits(features), atol=1e-9)
+    _, plain = fit_head(features, signs, np.zeros((n, 2)), groups=np.arange(n) % 40)
+    assert plain.dropped_groups == ()
+    groups = descriptor_groups()
+    columns = np.concatenate(list(groups.values()))
+    assert sorted(columns.tolist()) == list(range(len(patch_descriptor_names())))
+    assert {"band_mean", "band_flux", "pulse", "shape", "chroma", "key"} <= set(groups)
+
+
 def test_fit_head_refuses_a_single_class():
     features = np.random.default_rng(0).standard_normal((40, 3))
     signs = np.ones((40, 2), dtype=int)

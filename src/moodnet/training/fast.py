@@ -6,11 +6,17 @@ an artist-grouped inner cross-validation on the training tracks only (ROC AUC). 
 scale of ``tanh(scale * z)`` is fitted on the inner out-of-fold logits (never on in-sample
 ones, which are over-confident) to maximise Lin's concordance with the tracks' valence/arousal
 targets, so that predictions use the plane as the targets do.
+
+Optionally (``feature_groups``, :func:`descriptor_groups`) the inner cross-validation also
+chooses which groups of patch descriptors the head reads: one backward pass over the groups
+drops each one whose removal raises the inner AUC (mean of the two axes). A dropped group's
+columns get weight 0, so the head keeps its shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +39,23 @@ class HeadReport:
     scale: tuple[float, float]
     inner_auc: tuple[float, float]
     inner_ccc: tuple[float, float]
+    dropped_groups: tuple[str, ...] = ()
+
+
+def descriptor_groups() -> dict[str, np.ndarray]:
+    """Column indices of the patch descriptors' groups in the default model's features
+    (:func:`moodnet.audio.patch_descriptors.patch_descriptor_names` order, which comes first):
+    the 32 band means, stds and fluxes, MFCC stds, onset, level, pulse, spectral shape
+    (centroid, roll-off, flatness), chroma and key."""
+    from moodnet.audio.patch_descriptors import patch_descriptor_names
+
+    found: dict[str, list[int]] = {}
+    for column, name in enumerate(patch_descriptor_names()):
+        first = re.sub(r"\d+", "", name.split("_")[0])
+        group = ("band_" + name.split("_")[1] if first == "band"
+                 else "shape" if first in ("centroid", "rolloff", "flatness") else first)
+        found.setdefault(group, []).append(column)
+    return {name: np.array(columns) for name, columns in found.items()}
 
 
 def track_matrix(patch_features: Sequence[np.ndarray]) -> np.ndarray:
@@ -55,6 +78,7 @@ def fit_head(
     *,
     groups: np.ndarray,
     inner_folds: int = 3,
+    feature_groups: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[LinearHead, HeadReport]:
     """Fit the linear head on track features.
 
@@ -65,6 +89,7 @@ def fit_head(
         labels where they exist)
     targets : np.ndarray [shape=(n_tracks, 2)], valence/arousal on [-1, 1] for the scale
     groups : np.ndarray [shape=(n_tracks,)], artists (inner folds never split one)
+    feature_groups : column indices of groups the inner CV may drop (:func:`descriptor_groups`)
 
     Raises
     ------
@@ -75,6 +100,12 @@ def fit_head(
     mean, std = features.mean(axis=0), features.std(axis=0)
     std = np.where(std > 1e-8, std, 1.0)
     z = (features - mean) / std
+    dropped: list[str] = []
+    if feature_groups:
+        dropped = _dropped_groups(z, signs, groups, feature_groups, inner_folds)
+        for name in dropped:
+            mean[feature_groups[name]], std[feature_groups[name]] = 0.0, 1.0
+            z[:, feature_groups[name]] = 0.0  # weight 0 under the L2 penalty
     weights, bias, cs, scales, aucs, cccs = [], [], [], [], [], []
     for axis in range(2):
         y = np.asarray(signs[:, axis], dtype=int)
@@ -94,7 +125,26 @@ def fit_head(
         weights=np.stack(weights, axis=1).astype(np.float32),
         bias=np.array(bias, dtype=np.float32), scale=np.array(scales, dtype=np.float32),
     )
-    return head, HeadReport(tuple(cs), tuple(scales), tuple(aucs), tuple(cccs))  # type: ignore[arg-type]
+    return head, HeadReport(tuple(cs), tuple(scales), tuple(aucs), tuple(cccs),  # type: ignore[arg-type]
+                            tuple(dropped))
+
+
+def _dropped_groups(z: np.ndarray, signs: np.ndarray, groups: np.ndarray,
+                    feature_groups: Mapping[str, np.ndarray], folds: int) -> list[str]:
+    """One backward pass: drop each group whose removal raises the inner AUC (both axes)."""
+    def inner_auc(columns: np.ndarray) -> float:
+        return float(np.mean([_choose_c(z[:, columns], np.asarray(signs[:, axis], dtype=int),
+                                        groups, folds)[2] for axis in range(2)]))
+
+    kept = np.arange(z.shape[1])
+    best, dropped = inner_auc(kept), []
+    for name, columns in feature_groups.items():
+        trial = np.setdiff1d(kept, columns)
+        score = inner_auc(trial)
+        if score > best:
+            kept, best = trial, score
+            dropped.append(name)
+    return dropped
 
 
 def _logistic(c: float) -> LogisticRegression:

@@ -48,6 +48,8 @@ class FastTrainConfig:
     distill_copies : augmented copies of every distillation track (time stretch, band shift,
         EQ; :func:`moodnet.training.augment.augment_log_mel`)
     distill_epochs, distill_channels : the student's training length and width
+    descriptor_groups : let the inner CV drop groups of patch descriptors that do not help
+        (:func:`moodnet.training.fast.descriptor_groups`); the dropped ones are reported
     model_id : stored in the checkpoint and written beside every prediction
     inner_folds : artist-grouped folds for choosing C and the output scale
     workers : processes for the features (0: one per core)
@@ -80,6 +82,7 @@ class FastTrainConfig:
     distill_copies: int = 1
     distill_epochs: int = 10
     distill_channels: list[int] = field(default_factory=lambda: [256, 256, 256])
+    descriptor_groups: bool = False
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
@@ -198,7 +201,7 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     """
     from moodnet.data.manifest import read_manifest
     from moodnet.models.fast_model import load_student_state, save_fast_checkpoint
-    from moodnet.training.fast import fit_head, track_matrix
+    from moodnet.training.fast import descriptor_groups, fit_head, track_matrix
 
     if not config.manifest or not config.cache_dir:
         raise ConfigError("set manifest and cache_dir (e.g. --set manifest=all.jsonl)")
@@ -220,8 +223,9 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     targets = va_targets(fit_tracks + test_tracks, signs)
     n_fit = len(fit_tracks)
     groups = np.array([t.artist or t.id for t in fit_tracks])
-    head, choices = fit_head(x[:n_fit], signs[:n_fit], targets[:n_fit], groups=groups,
-                             inner_folds=config.inner_folds)
+    head, choices = fit_head(
+        x[:n_fit], signs[:n_fit], targets[:n_fit], groups=groups, inner_folds=config.inner_folds,
+        feature_groups=descriptor_groups() if config.descriptor_groups else None)
     report: dict[str, Any] = {
         "head": asdict(choices), "n_train": n_fit, "n_test": len(test_tracks),
         "feature_problems": problems,
