@@ -59,6 +59,7 @@ from moodnet.lyrics.usable import lyrics_problem
 from moodnet.models.fast_head import va_from_logits
 from moodnet.training.fast import (
     concordance,
+    descriptor_groups,
     fit_fusion,
     fit_head,
     out_of_fold_logits,
@@ -134,9 +135,11 @@ def _branch_inputs(texts, has, cache):
 
 def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
     """One outer fold: audio and fused logits and cluster predictions of the test clips."""
-    head, _ = fit_head(x[tr], signs[tr], targets[tr], groups=groups[tr])
+    head, _ = fit_head(x[tr], signs[tr], targets[tr], groups=groups[tr],
+                       feature_groups=descriptor_groups())
     trl, tel = tr[has[tr]], te[has[te]]
-    oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl])
+    oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl],
+                                   feature_groups=descriptor_groups())
     oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl]) for b in branches]
     w, bias = fit_fusion(oof_audio, oof, signs[trl])
     audio_z = head.logits(x[te])
@@ -178,7 +181,8 @@ def _fold_joint(x, branches, signs, targets, clusters, groups, tr, te, has, audi
     joint = np.hstack([x, *branches])
     trl, tel = tr[has[tr]], te[has[te]]
     rows = np.isin(te, tel)
-    head, _ = fit_head(joint[trl], signs[trl], targets[trl], groups=groups[trl])
+    head, _ = fit_head(joint[trl], signs[trl], targets[trl], groups=groups[trl],
+                       feature_groups=descriptor_groups())  # audio columns come first
     z, va, predicted = (a.copy() for a in audio)
     z[rows] = head.logits(joint[tel])
     va[rows] = va_from_logits(z[rows], head.scale)

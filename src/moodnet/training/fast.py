@@ -178,12 +178,13 @@ def _choose_scale(logits: np.ndarray, target: np.ndarray) -> tuple[float, float]
 
 def out_of_fold_logits(
     features: np.ndarray, signs: np.ndarray, *, groups: np.ndarray, folds: int = 5,
+    feature_groups: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Logits (n, 2) of :func:`fit_head` models that never saw the track's group."""
     logits = np.zeros((len(features), 2))
     for train, test in GroupKFold(n_splits=folds).split(features, signs[:, 0], groups):
         head, _ = fit_head(features[train], signs[train], np.zeros((len(train), 2)),
-                           groups=groups[train])
+                           groups=groups[train], feature_groups=feature_groups)
         logits[test] = head.logits(features[test])
     return logits
 

@@ -82,7 +82,7 @@ class FastTrainConfig:
     distill_copies: int = 1
     distill_epochs: int = 10
     distill_channels: list[int] = field(default_factory=lambda: [256, 256, 256])
-    descriptor_groups: bool = False
+    descriptor_groups: bool = True
 
     def __post_init__(self) -> None:
         if self.recipe != "fast":
