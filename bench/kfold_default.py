@@ -247,30 +247,30 @@ def main() -> int:
             directions = head_directions(x_desc, teacher, signs, targets, groups, folds)
         extra_ids = [t.id for t in read_manifest(args.mirex)]
 
-        def students_out_of_fold(augmented: tuple[Path, ...], feature_groups: dict | None = None,
-                                 ) -> tuple:
-            """Out-of-fold logits, VA and raw VA of fold students distilled with ``augmented``."""
+        def fold_features(augmented: tuple[Path, ...]) -> list[np.ndarray]:
+            """Per-fold track features of fold students distilled with ``augmented``."""
             students = fold_students(
                 tracks, folds, teacher=args.teacher, extra_ids=extra_ids,
                 out=args.cache / f"fold_students-{recipe}{copies_suffix(augmented)}",
                 epochs=args.epochs, channels=tuple(args.channels), directions=directions,
                 direction_weight=args.direction_weight, augmented=augmented)
-            x_folds = per_fold_features(tracks, folds, students, args.cache)
-            return out_of_fold(list(x_folds), signs, targets, groups, folds, feature_groups)
+            return list(per_fold_features(tracks, folds, students, args.cache))
 
-        logits, va_default, va_raw = students_out_of_fold(tuple(args.augmented), chosen)
+        x_shipped = fold_features(tuple(args.augmented))
+        logits, va_default, va_raw = out_of_fold(x_shipped, signs, targets, groups, folds, chosen)
         named = {"default (descriptors + fold student, shipped recipe)":
                  (logits[:, 0], logits[:, 1])}
         if chosen:
-            g_logits, _, _ = students_out_of_fold(tuple(args.augmented))
+            g_logits, _, _ = out_of_fold(x_shipped, signs, targets, groups, folds)
             named["the same without the descriptor-group choice (moodnet-default-4's recipe)"] = (
                 g_logits[:, 0], g_logits[:, 1])
         if args.compare_augmented:
-            c_logits, _, _ = students_out_of_fold(tuple(args.compare_augmented))
+            c_logits, _, _ = out_of_fold(fold_features(tuple(args.compare_augmented)), signs,
+                                         targets, groups, folds)
             named[f"the same with copies {copies_suffix(args.compare_augmented)[1:]} only "
                   "(the previous shipped recipe)"] = (c_logits[:, 0], c_logits[:, 1])
         if args.augmented:
-            p_logits, _, _ = students_out_of_fold(())
+            p_logits, _, _ = out_of_fold(fold_features(()), signs, targets, groups, folds)
             named["the same without augmented copies (moodnet-default-3's recipe)"] = (
                 p_logits[:, 0], p_logits[:, 1])
         results = {**named, **results}

@@ -17,6 +17,7 @@ import zlib
 
 import numpy as np
 
+from moodnet.audio.musicnn_frontend import MUSICNN_LOG_GAIN
 from moodnet.errors import ParameterError
 
 STRETCH_RANGE = (0.9, 1.1)
@@ -67,7 +68,7 @@ def augment_log_mel(mel: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
                + bell * np.exp(-0.5 * ((np.arange(n_mels) - centre) / 8) ** 2))
     power = power * 10 ** (gain_db / 10)
     power *= total / max(power.mean(), 1e-20)
-    return np.log10(1.0 + 1e4 * power).astype(np.float32)
+    return _compress(power)
 
 
 def mix_log_mels(mel: np.ndarray, partner: np.ndarray, *, rng: np.random.Generator) -> np.ndarray:
@@ -98,11 +99,18 @@ def mix_log_mels(mel: np.ndarray, partner: np.ndarray, *, rng: np.random.Generat
     level = max(power.mean(), 1e-20)
     mixed = (1 - share) * power + share * other * (level / max(other.mean(), 1e-20))
     mixed *= level / max(mixed.mean(), 1e-20)
-    return np.log10(1.0 + 1e4 * mixed).astype(np.float32)
+    return _compress(mixed)
 
 
 def _power(log_mel: np.ndarray) -> np.ndarray:
-    return (np.power(10.0, log_mel) - 1.0) / 1e4
+    """Mel power of a musicnn log-mel (the inverse of :func:`_compress`)."""
+    return (np.power(10.0, log_mel) - 1.0) / MUSICNN_LOG_GAIN
+
+
+def _compress(power: np.ndarray) -> np.ndarray:
+    """musicnn's ``log10(1 + 10000 power)`` as float32, without the float16 rounding of the
+    power that :func:`moodnet.audio.musicnn_frontend.musicnn_log_compress` applies to audio."""
+    return np.log10(1.0 + MUSICNN_LOG_GAIN * power).astype(np.float32)
 
 
 def _interpolate(values: np.ndarray, positions: np.ndarray, *, axis: int) -> np.ndarray:
