@@ -56,12 +56,13 @@ from sklearn.metrics import roc_auc_score
 
 from bench.librosa_baseline import cached_descriptors
 from bench.report import git_commit, write_report
+from moodnet.audio.patch_descriptors import descriptor_groups
 from moodnet.data.manifest import read_manifest
 from moodnet.data.splits import artist_folds
 from moodnet.models.fast_head import va_from_logits
 from moodnet.models.student import StudentConfig
 from moodnet.training.distill import DistillConfig, distill
-from moodnet.training.fast import concordance, descriptor_groups, fit_head, track_matrix
+from moodnet.training.fast import concordance, fit_head, track_matrix
 from moodnet.training.fast_train import sign_targets, track_features, va_targets
 
 METRICS = ("auc_valence", "auc_arousal", "quadrant_accuracy")

@@ -3,7 +3,8 @@
 5 artist-disjoint folds over all 903 clips (``artist_folds``, seed 0). In each training part:
 the default model's audio head (patch descriptors + student, :func:`fit_head`); the default
 recipe's two lyrics heads, on all-MiniLM-L6-v2 embeddings and on VADER word-valence
-statistics (:func:`moodnet.lyrics.features.sentiment_features`) of the usable lyrics; the
+statistics and line scores (:func:`moodnet.lyrics.features.sentiment_features`; the head's
+inner CV may drop the line scores) of the usable lyrics; the
 fusion weights and bias per axis (:func:`fit_fusion`) fitted on inner out-of-fold logits. A
 test clip without usable lyrics gets exactly the audio answer. For the 5 MIREX clusters,
 multinomial logistic regressions, one for the audio and one per lyrics branch, each with C
@@ -43,6 +44,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bench.report import git_commit, write_report
+from moodnet.audio.patch_descriptors import descriptor_groups
 from moodnet.core import MIREX_CLUSTERS
 from moodnet.data.manifest import read_manifest
 from moodnet.data.splits import artist_folds
@@ -55,17 +57,18 @@ from moodnet.lyrics import (
     read_lyrics,
     tokenise,
 )
+from moodnet.lyrics.features import SENTIMENT_GROUPS, SENTIMENT_WORD_FEATURES
 from moodnet.lyrics.usable import lyrics_problem
 from moodnet.models.fast_head import va_from_logits
 from moodnet.training.fast import (
     concordance,
-    descriptor_groups,
     fit_fusion,
     fit_head,
     out_of_fold_logits,
     track_matrix,
 )
 from moodnet.training.fast_train import (
+    lyrics_branch_groups,
     lyrics_branch_inputs,
     sign_targets,
     track_features,
@@ -140,17 +143,22 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
     trl, tel = tr[has[tr]], te[has[te]]
     oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl],
                                    feature_groups=descriptor_groups())
-    oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl]) for b in branches]
+    choices = lyrics_branch_groups()
+    oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl], feature_groups=g)
+           for b, g in zip(branches, choices, strict=False)]
     w, bias = fit_fusion(oof_audio, oof, signs[trl])
     audio_z = head.logits(x[te])
     fused_z = audio_z.copy()
     rows = np.isin(te, tel)
-    for weight, b in zip(w, branches, strict=True):
-        branch_head, _ = fit_head(b[trl], signs[trl], np.zeros((len(trl), 2)), groups=groups[trl])
+    dropped = []
+    for weight, b, g in zip(w, branches, choices, strict=False):
+        branch_head, report = fit_head(b[trl], signs[trl], np.zeros((len(trl), 2)),
+                                       groups=groups[trl], feature_groups=g)
         fused_z[rows] += weight * branch_head.logits(b[tel])
+        dropped += report.dropped_groups
     fused_z[rows] += bias
     audio_c, fused_c, c = _fold_clusters(x, branches, clusters, groups, tr, te, has)
-    return head, audio_z, fused_z, audio_c, fused_c, w, c
+    return head, audio_z, fused_z, audio_c, fused_c, w, c, dropped
 
 
 def _fold_clusters(x, branches, clusters, groups, tr, te, has):
@@ -191,7 +199,8 @@ def _fold_joint(x, branches, signs, targets, clusters, groups, tr, te, has, audi
     return z, va, predicted
 
 
-def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None):
+def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None,
+                 feature_groups=None):
     """Out-of-fold sign logits and cluster log-probabilities of one lyrics representation on
     the clips with lyrics (C by inner grouped CV); ``rep`` is a matrix or a function of the
     training rows giving (train matrix, all-rows matrix). With ``shuffle`` (a generator) the
@@ -203,7 +212,8 @@ def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None):
         te = rows_all[folds[rows_all] == fold]
         x = rep(tr) if callable(rep) else rep
         labels = tr if shuffle is None else shuffle.permutation(tr)
-        head, _ = fit_head(x[tr], signs[labels], np.zeros((len(tr), 2)), groups=groups[tr])
+        head, _ = fit_head(x[tr], signs[labels], np.zeros((len(tr), 2)), groups=groups[tr],
+                           feature_groups=feature_groups)
         z[te] = head.logits(x[te])
         c = _best_c(x[tr], clusters[labels], groups[tr], C_GRID)
         lp[te] = _cluster_model(c).fit(x[tr], clusters[labels]).predict_log_proba(x[te])
@@ -225,7 +235,10 @@ def _representations(texts, has, emb, sent, lexicons):
 
     reps = {
         "all-MiniLM-L6-v2 (default branch)": emb,
-        "VADER sentiment statistics (default branch)": sent,
+        "VADER word statistics and line scores, line scores chosen by inner CV "
+        "(default branch)": (sent, SENTIMENT_GROUPS),
+        "VADER word statistics only (moodnet-default-5's branch)":
+            sent[:, :SENTIMENT_WORD_FEATURES],
         "MiniLM + VADER, one model": np.hstack([emb, sent]),
         "TF-IDF (fitted on the training folds)": tfidf,
         "GloVe 6B-50d mean": np.stack([mean_vector(t) if h else np.zeros(glove.dim)
@@ -269,11 +282,11 @@ def main() -> int:
         f"{name}_{kind}": np.zeros((n, 2))
         for name in ("audio", "fused", "minilm", "joint") for kind in ("z", "va")}
     out.update({f"{name}_c": np.zeros(n, int) for name in ("audio", "fused", "minilm", "joint")})
-    weights, cluster_cs = [], []
+    weights, cluster_cs, line_scores_kept = [], [], []
     for fold in range(5):
         tr, te = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         for name, branches in (("fused", [emb, sent]), ("minilm", [emb])):
-            head, audio_z, fused_z, audio_c, fused_c, w, c = _fold_fusion(
+            head, audio_z, fused_z, audio_c, fused_c, w, c, dropped = _fold_fusion(
                 x, branches, signs, targets, clusters, groups, tr, te, has)
             out[f"{name}_z"][te] = fused_z
             out[f"{name}_va"][te] = va_from_logits(fused_z, head.scale)
@@ -284,6 +297,7 @@ def main() -> int:
                 out["audio_c"][te] = audio_c
                 weights.append(w)
                 cluster_cs.append(c)
+                line_scores_kept.append("lines" not in dropped)
                 print(f"fold {fold}: fusion weights {np.round(w, 2).tolist()}, "
                       f"cluster Cs {c}", flush=True)
                 audio_answer = (audio_z, out["audio_va"][te], audio_c)
@@ -307,7 +321,8 @@ def main() -> int:
         "lyrics. The student was distilled on these clips' audio (no labels); every head and "
         "fusion weight is fitted inside the training folds.\n",
         "Late fusion of calibrated branch logits: audio + w_m MiniLM (the previous recipe) and "
-        "audio + w_m MiniLM + w_s VADER (**the default recipe**); for the clusters, the "
+        "audio + w_m MiniLM + w_s VADER (**the default recipe**; VADER: word statistics and, "
+        "where the branch's inner CV keeps them, line scores); for the clusters, the "
         "branches' log-probabilities stacked by a logistic regression fitted on inner "
         "out-of-fold predictions. Mid-level (joint) fusion: one head on the audio features and "
         "both lyrics inputs side by side.\n",
@@ -329,6 +344,8 @@ def main() -> int:
     lines += ["", "Learned lyrics weights per fold, valence / arousal (MiniLM; VADER): "
               + "; ".join(f"{f[0, 0]:.2f}/{f[0, 1]:.2f}, {f[1, 0]:.2f}/{f[1, 1]:.2f}"
                           for f in w)
+              + ". VADER line scores kept by the sentiment head's inner CV in "
+              f"{sum(line_scores_kept)} of 5 folds"
               + ". Cluster classifiers' C per fold (inner CV; audio, MiniLM, VADER): "
               + "; ".join("/".join(f"{c:g}" for c in cs) for cs in cluster_cs) + ". "
               "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]
@@ -352,7 +369,8 @@ def _lyrics_only_table(reps, signs, clusters, groups, folds, rows, rng) -> list[
     auc = [lambda p, r, a=a: roc_auc_score(signs[r, a], p[r, a]) for a in (0, 1)]
     macro_f1 = lambda p, r: _macro_f1(clusters[r], p[r])  # noqa: E731
     for name, rep in reps.items():
-        z, lp = _lyrics_only(rep, signs, clusters, groups, folds, rows)
+        rep, choice = rep if isinstance(rep, tuple) else (rep, None)
+        z, lp = _lyrics_only(rep, signs, clusters, groups, folds, rows, feature_groups=choice)
         cells = [_interval(z, fn, rows, rng) for fn in auc]
         cells.append(_interval(lp, macro_f1, rows, rng))
         lines.append(f"| {name} | " + " | ".join(f"{v:.3f} [{lo:.3f}, {hi:.3f}]"

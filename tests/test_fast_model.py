@@ -20,9 +20,14 @@ from moodnet.audio.patch_descriptors import (
     patch_descriptor_names,
 )
 from moodnet.core import quadrant_of
-from moodnet.errors import CheckpointError, DataError, LyricsError
+from moodnet.errors import CheckpointError, DataError, LyricsError, ParameterError
 from moodnet.models.fast_head import LinearHead, StudentWeights, quadrant_probabilities
-from moodnet.models.fast_model import FastModel, LyricsBranches, save_fast_checkpoint
+from moodnet.models.fast_model import (
+    FastModel,
+    LyricsBranches,
+    patch_features,
+    save_fast_checkpoint,
+)
 from moodnet.training.fast import concordance, fit_fusion, fit_head
 from predict_helpers import FRENCH_LYRICS, HAPPY_LYRICS, SAD_LYRICS, calm, loud
 
@@ -85,6 +90,46 @@ def test_the_fast_descriptor_paths_equal_their_plain_definitions():
     assert bounds == [(i * pd.PATCH_FRAMES, (i + 1) * pd.PATCH_FRAMES) for i in range(4)]
 
 
+def test_skipped_descriptor_groups_are_zero_and_leave_the_other_columns_unchanged():
+    from moodnet.audio.patch_descriptors import SKIPPABLE_GROUPS, descriptor_groups
+
+    y = normalise_level(loud(10.0, np.random.default_rng(4)))
+    full = analyse_patches(y).rows
+    groups = descriptor_groups()
+    columns = {name: groups[name] for name in ("mfcc", "pulse", "shape")}
+    columns["tonal"] = np.concatenate([groups["chroma"], groups["key"]])
+    for name in sorted(SKIPPABLE_GROUPS):
+        rows = analyse_patches(y, skip={name}).rows
+        kept = np.setdiff1d(np.arange(full.shape[1]), columns[name])
+        assert np.abs(full[:, columns[name]]).max() > 0
+        np.testing.assert_array_equal(rows[:, columns[name]], 0.0)
+        np.testing.assert_array_equal(rows[:, kept], full[:, kept])
+    with pytest.raises(ParameterError, match="band_mean"):
+        analyse_patches(y, skip={"band_mean"})
+
+
+def test_a_model_skips_the_groups_its_head_does_not_read_with_the_same_logits():
+    from moodnet.audio.patch_descriptors import descriptor_groups
+    from moodnet.models.fast_model import unread_groups
+
+    n = len(patch_descriptor_names())
+    weights = np.random.default_rng(5).standard_normal((n, 2)).astype(np.float32)
+    groups = descriptor_groups()
+    for name in ("pulse", "shape", "chroma", "key", "band_mean"):
+        weights[groups[name]] = 0.0
+    head = LinearHead(mean=np.zeros(n, np.float32), std=np.ones(n, np.float32), weights=weights,
+                      bias=np.zeros(2, np.float32), scale=np.ones(2, np.float32))
+    assert unread_groups(head) == {"pulse", "shape", "tonal"}
+    weights[groups["key"][0], 1] = 0.5
+    assert unread_groups(head) == {"pulse", "shape"}
+    weights[groups["key"][0], 1] = 0.0
+    model = FastModel(None, head)
+    y = loud(8.0, np.random.default_rng(6))
+    full, _ = patch_features(y, student=None)
+    np.testing.assert_allclose(model.patch_logits(y).logits, head.logits(full), rtol=1e-5,
+                               atol=1e-5)
+
+
 def test_numpy_student_equals_the_torch_student():
     torch = pytest.importorskip("torch")
     from moodnet.models.student import Student, StudentConfig
@@ -120,7 +165,7 @@ def test_fit_head_learns_a_separable_axis_and_spreads_like_the_targets():
 
 
 def test_fit_head_drops_a_noise_group_chosen_by_inner_cv_and_keeps_the_informative_ones():
-    from moodnet.training.fast import descriptor_groups
+    from moodnet.audio.patch_descriptors import descriptor_groups
 
     rng = np.random.default_rng(2)
     n = 160
@@ -218,6 +263,17 @@ def test_lyrics_branches_round_trip_and_one_branch_checkpoints_still_load(tmp_pa
                          lyrics=bad)
     with pytest.raises(CheckpointError, match="fusion"):
         FastModel.load(tmp_path / "bad")
+    # a head on all 9 sentiment columns (word statistics, then line scores) reads them all
+    nine = LyricsBranches(_lyrics_head(384, 2.0), _lyrics_head(9, 1.0), both.fusion)
+    save_fast_checkpoint(tmp_path / "nine", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=nine)
+    assert FastModel.load(tmp_path / "nine").lyrics_offset(embedding, text=HAPPY_LYRICS)[0] == \
+        pytest.approx(happy[0], abs=1e-5)
+    odd = LyricsBranches(_lyrics_head(384, 2.0), _lyrics_head(7, 1.0), both.fusion)
+    save_fast_checkpoint(tmp_path / "odd", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=odd)
+    with pytest.raises(CheckpointError, match="sentiment head reads 7"):
+        FastModel.load(tmp_path / "odd")
 
 
 def _sentiment_mean(text: str) -> float:
@@ -416,9 +472,34 @@ def test_distillation_writes_a_student_that_numpy_runs(tmp_path):
                      student=StudentConfig(channels=(8, 8, 8)))
     assert report["best_epoch"] in (1, 2) and len(report["validation_mse"]) == 2
     assert report["head_directions"] is None
+    from safetensors.numpy import load_file
+
+    stored = load_file(str(tmp_path / "student" / "student.safetensors"))
+    assert {v.dtype for k, v in stored.items() if v.ndim >= 2} == {np.dtype(np.float16)}
+    assert {v.dtype for k, v in stored.items() if v.ndim == 1} == {np.dtype(np.float32)}
     weights = StudentWeights.load(tmp_path / "student" / "student.safetensors")
     out = weights.embed(rng.random((3, 187, 96), dtype=np.float32))
     assert out.shape == (3, 200) and np.isfinite(out).all()
+
+
+def test_a_stored_student_keeps_its_weights_to_float16_rounding(tmp_path):
+    torch = pytest.importorskip("torch")
+    from moodnet.models.fast_model import load_student_state
+    from moodnet.models.student import Student, StudentConfig
+
+    torch.manual_seed(0)
+    state = {k: v.numpy() for k, v in Student(StudentConfig(channels=(8, 8, 8))).state_dict()
+             .items() if not k.endswith("num_batches_tracked")}
+    save_fast_checkpoint(tmp_path / "m", head=_tiny_head(len(patch_descriptor_names()) + 200),
+                         student_state=state, meta={})
+    loaded = load_student_state(tmp_path / "m")
+    assert loaded.keys() == state.keys()
+    for name, value in state.items():
+        assert loaded[name].dtype == (np.float16 if value.ndim >= 2 else np.float32)
+        np.testing.assert_allclose(loaded[name], value, rtol=1e-3, atol=1e-4)
+    x = np.random.default_rng(0).random((2, 187, 96), dtype=np.float32) * 3
+    np.testing.assert_allclose(StudentWeights.from_state(loaded).embed(x),
+                               StudentWeights.from_state(state).embed(x), atol=0.05, rtol=0.01)
 
 
 def test_augmented_log_mels_keep_the_level_and_are_reproducible():

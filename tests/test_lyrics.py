@@ -18,6 +18,7 @@ from moodnet.lyrics import (
     LEXICON_FEATURE_NAMES,
     OOV_ID,
     PAD_ID,
+    SENTIMENT_FEATURE_NAMES,
     STYLE_FEATURE_NAMES,
     GloveVectors,
     Vocabulary,
@@ -387,10 +388,21 @@ def test_style_features_values() -> None:
 def test_sentiment_features_read_the_vader_lexicon() -> None:
     sad = sentiment_features("Tears and misery, I hate this lonely pain\nkill the hope")
     glad = sentiment_features("Love and joy, happy sunshine\nwe laugh and smile tonight")
-    assert sad.shape == glad.shape == (5,)
+    assert sad.shape == glad.shape == (len(SENTIMENT_FEATURE_NAMES),) == (9,)
     assert glad[0] > 0.3 > -0.3 > sad[0]  # mean word valence on [-1, 1]
     assert -1.0 <= sad[2] <= sad[0] <= sad[1] <= 1.0 and 0 < sad[4] <= 1
-    assert sentiment_features("table window qqq").tolist() == [0.0] * 5  # no rated word
+    assert glad[5] > 0.3 > -0.3 > sad[5]  # mean compound score of the lines
+    assert (glad[7], glad[8], sad[7], sad[8]) == (1.0, 0.0, 0.0, 1.0)  # shares of lines
+    assert sentiment_features("table window qqq").tolist() == [0.0] * 9  # no rated word
+
+
+def test_line_scores_hear_negation_that_word_statistics_miss() -> None:
+    loving = sentiment_features("I love you\nyou make me happy")
+    negated = sentiment_features("I don't love you\nyou never make me happy")
+    word_mean, line_mean = SENTIMENT_FEATURE_NAMES.index("sentiment_mean"), 5
+    assert negated[word_mean] > 0.3  # the rated words are the same happy ones
+    assert loving[line_mean] > 0.3 > 0.0 > negated[line_mean]
+    assert SENTIMENT_FEATURE_NAMES[line_mean] == "line_compound_mean"
 
 
 def test_lyric_feature_matrix_shapes_and_names() -> None:

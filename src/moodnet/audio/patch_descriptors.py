@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +48,7 @@ _CHROMA_N_FFT = 4096
 _CHROMA_HOP = 2048
 _CHROMA_RANGE_HZ = (65.0, 2093.0)
 _DB_FLOOR = -100.0
+_N_TONAL = 15  # 12 relative chroma, key_major, key_minor, key_mode
 _TEMPO_LAGS_S = (0.25, 0.333, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25)
 # Krumhansl & Kessler (1982) key profiles, C major / C minor.
 _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -61,6 +64,24 @@ def patch_descriptor_names() -> list[str]:
     names += ["centroid_mean", "centroid_std", "rolloff_mean", "flatness_mean"]
     names += [f"chroma_rel{i}" for i in range(12)] + ["key_major", "key_minor", "key_mode"]
     return names
+
+
+def descriptor_groups() -> dict[str, np.ndarray]:
+    """Column indices of the groups of :func:`patch_descriptor_names`: the 32 band means,
+    stds and fluxes, MFCC stds, onset, level, pulse, spectral shape (centroid, roll-off,
+    flatness), chroma and key."""
+    found: dict[str, list[int]] = {}
+    for column, name in enumerate(patch_descriptor_names()):
+        first = re.sub(r"\d+", "", name.split("_")[0])
+        group = ("band_" + name.split("_")[1] if first == "band"
+                 else "shape" if first in ("centroid", "rolloff", "flatness") else first)
+        found.setdefault(group, []).append(column)
+    return {name: np.array(columns) for name, columns in found.items()}
+
+
+SKIPPABLE_GROUPS = frozenset({"mfcc", "pulse", "shape", "tonal"})
+"""Groups that :func:`analyse_patches` can leave uncomputed (their columns then hold 0):
+``tonal`` stands for chroma and key together, which share one STFT."""
 
 
 def normalise_level(y: np.ndarray) -> np.ndarray:
@@ -88,24 +109,41 @@ class PatchAnalysis:
     bounds: list[tuple[int, int]]
 
 
-def analyse_patches(y: np.ndarray) -> PatchAnalysis:
-    """Mel power and per-patch descriptors of a 16 kHz mono signal (see the module doc)."""
+def analyse_patches(y: np.ndarray, *, skip: Collection[str] = ()) -> PatchAnalysis:
+    """Mel power and per-patch descriptors of a 16 kHz mono signal (see the module doc).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)], 16 kHz mono
+    skip : groups of :data:`SKIPPABLE_GROUPS` not to compute (a model that gives them no
+        weight); their columns hold 0, every other column is unchanged
+    """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or y.size < _N_FFT:
         raise ParameterError(f"expected a 1-D signal of >= {_N_FFT} samples, got {y.shape}")
+    unknown = set(skip) - SKIPPABLE_GROUPS
+    if unknown:
+        raise ParameterError(f"cannot skip {sorted(unknown)}: only {sorted(SKIPPABLE_GROUPS)}")
     power = _power(y, n_fft=_N_FFT, hop=PATCH_HOP)  # (T, 257)
     mel = _mel(power)  # (T, 96)
-    frames = _FrameFeatures.of(power, _db(mel))
-    chroma = _chroma(y)  # (T_c, 12)
+    frames = _FrameFeatures.of(power, _db(mel), skip=skip)
     bounds = patch_bounds(power.shape[0])
+    rows = np.hstack([frames.describe_patches(bounds, pulse="pulse" not in skip),
+                      _tonal_rows(y, bounds) if "tonal" not in skip
+                      else np.zeros((len(bounds), _N_TONAL))])
+    return PatchAnalysis(rows.astype(np.float32), mel, bounds)
+
+
+def _tonal_rows(y: np.ndarray, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """(n_patches, 15): chroma and key descriptors of each patch."""
+    chroma = _chroma(y)  # (T_c, 12)
     chroma_scale = PATCH_HOP / _CHROMA_HOP
     tonal = []
     for start, stop in bounds:
         c0 = int(start * chroma_scale)
         c1 = max(int(np.ceil(stop * chroma_scale)), c0 + 1)
         tonal.append(_tonal(chroma[c0:c1]))
-    rows = np.hstack([frames.describe_patches(bounds), np.stack(tonal)])
-    return PatchAnalysis(rows.astype(np.float32), mel, bounds)
+    return np.stack(tonal)
 
 
 def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
@@ -129,26 +167,34 @@ class _FrameFeatures:
     flatness: np.ndarray  # (T,)
 
     @classmethod
-    def of(cls, power: np.ndarray, mel_db: np.ndarray) -> _FrameFeatures:
+    def of(cls, power: np.ndarray, mel_db: np.ndarray, *,
+           skip: Collection[str] = ()) -> _FrameFeatures:
+        """Frame quantities; those of the ``mfcc`` and ``shape`` groups are zeros if skipped."""
         bands = _band_means(mel_db)
+        n = mel_db.shape[0]
+        mfcc = (np.zeros((n, _N_MFCC - 1), dtype=np.float32) if "mfcc" in skip
+                else scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC])
+        shape = ({key: np.zeros(n, dtype=np.float32) for key in ("centroid", "rolloff",
+                                                                  "flatness")}
+                 if "shape" in skip else _spectral_shape(power))
         return cls(
-            bands=bands,
-            mfcc=scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC],
-            flux=np.abs(np.diff(bands, axis=0)),
-            onset=np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1),
-            **_spectral_shape(power),
+            bands=bands, mfcc=mfcc, flux=np.abs(np.diff(bands, axis=0)),
+            onset=np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1), **shape,
         )
 
-    def describe_patches(self, bounds: list[tuple[int, int]]) -> np.ndarray:
+    def describe_patches(self, bounds: list[tuple[int, int]], *, pulse: bool = True
+                         ) -> np.ndarray:
         """(n_patches, n_descriptors - 15): the non-tonal descriptors of every patch of
         :func:`patch_bounds`; its leading patches of exactly :data:`PATCH_FRAMES` frames are
-        described all at once, the others one by one (:meth:`describe`)."""
+        described all at once, the others one by one (:meth:`describe`). Without ``pulse``
+        the pulse columns hold 0."""
         n_regular = sum(stop - start == PATCH_FRAMES for start, stop in bounds)
-        rows = [self._describe_regular(n_regular)] if n_regular else []
-        rows += [self.describe(start, stop)[None] for start, stop in bounds[n_regular:]]
+        rows = [self._describe_regular(n_regular, pulse=pulse)] if n_regular else []
+        rows += [self.describe(start, stop, pulse=pulse)[None]
+                 for start, stop in bounds[n_regular:]]
         return np.concatenate(rows)
 
-    def _describe_regular(self, n: int) -> np.ndarray:
+    def _describe_regular(self, n: int, *, pulse: bool = True) -> np.ndarray:
         """What :meth:`describe` gives for the patches [i * PATCH_FRAMES, (i + 1) *
         PATCH_FRAMES), i < n, as one (n, ...) array (the same values, up to float rounding of
         the pulse correlations)."""
@@ -170,13 +216,13 @@ class _FrameFeatures:
             patches(self.flux, PATCH_FRAMES - 1).mean(axis=1), patches(self.mfcc).std(axis=1),
             np.stack([onset.mean(axis=1), onset.std(axis=1), onset.max(axis=1),
                       bands.mean(axis=2).std(axis=1)], axis=1),
-            _pulse_rows(onset),
+            _pulse_rows(onset) if pulse else np.zeros((n, len(_TEMPO_LAGS_S))),
             np.stack([centroid.mean(axis=1), centroid.std(axis=1),
                       patches(self.rolloff).mean(axis=1), patches(self.flatness).mean(axis=1)],
                      axis=1),
         ], axis=1)
 
-    def describe(self, start: int, stop: int) -> np.ndarray:
+    def describe(self, start: int, stop: int, *, pulse: bool = True) -> np.ndarray:
         """The descriptors (without the tonal ones) of frames [start, stop)."""
         bands = self.bands[start:stop]
         if stop - start > 1:
@@ -187,7 +233,8 @@ class _FrameFeatures:
         centroid = self.centroid[start:stop]
         return np.concatenate([
             bands.mean(axis=0), bands.std(axis=0), flux, self.mfcc[start:stop].std(axis=0),
-            [onset.mean(), onset.std(), onset.max(), bands.mean(axis=1).std()], _pulse(onset),
+            [onset.mean(), onset.std(), onset.max(), bands.mean(axis=1).std()],
+            _pulse(onset) if pulse else np.zeros(len(_TEMPO_LAGS_S)),
             [centroid.mean(), centroid.std(), self.rolloff[start:stop].mean(),
              self.flatness[start:stop].mean()],
         ])

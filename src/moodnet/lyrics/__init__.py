@@ -20,6 +20,7 @@ from moodnet.lyrics.embeddings import (
 )
 from moodnet.lyrics.features import (
     LEXICON_FEATURE_NAMES,
+    SENTIMENT_FEATURE_NAMES,
     STYLE_FEATURE_NAMES,
     fit_tfidf,
     lexicon_features,
@@ -44,6 +45,7 @@ __all__ = [
     "OOV_TOKEN",
     "PAD_ID",
     "PAD_TOKEN",
+    "SENTIMENT_FEATURE_NAMES",
     "STYLE_FEATURE_NAMES",
     "EmbeddingCoverage",
     "GloveVectors",

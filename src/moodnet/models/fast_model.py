@@ -10,7 +10,7 @@ logits become valence, arousal and quadrant probabilities.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,14 @@ from moodnet.audio.patch_descriptors import (
     PATCH_DESCRIPTOR_VERSION,
     PATCH_SAMPLE_RATE,
     PATCH_SECONDS,
+    SKIPPABLE_GROUPS,
     analyse_patches,
+    descriptor_groups,
     normalise_level,
     patch_descriptor_names,
 )
 from moodnet.errors import CheckpointError
-from moodnet.models.fast_head import LinearHead, StudentWeights
+from moodnet.models.fast_head import LinearHead, StudentWeights, stored_student
 
 FAST_FORMAT = "moodnet-fast/1"
 LYRICS_BRANCHES = ("minilm", "sentiment")
@@ -68,7 +70,8 @@ class LyricsBranches:
     Attributes
     ----------
     embedding : head on the lyrics' all-MiniLM-L6-v2 embedding [shape=(384,)]
-    sentiment : head on :func:`moodnet.lyrics.features.sentiment_features` [shape=(5,)], or
+    sentiment : head on :func:`moodnet.lyrics.features.sentiment_features` [shape=(9,)] (or
+        on its first 5, the word statistics, in checkpoints made before the line scores), or
         None (checkpoints made before it existed)
     fusion : np.ndarray [shape=(n_branches + 1, 2)]: per axis (columns valence, arousal) the
         weight of each branch's logit (rows in :data:`LYRICS_BRANCHES` order) and, last, the
@@ -93,7 +96,10 @@ class LyricsBranches:
                 raise CheckpointError("this model's sentiment branch needs the lyrics' text")
             from moodnet.lyrics.features import sentiment_features
 
-            features = sentiment_features(text).astype(np.float32)[np.newaxis]
+            # the line scores come after the word statistics: a head fitted before they
+            # existed reads the first columns only
+            n_read = self.sentiment.mean.shape[0]
+            features = sentiment_features(text)[:n_read].astype(np.float32)[np.newaxis]
             logits.append(self.sentiment.logits(features)[0])
         weights = self.fusion[:-1]
         return (weights * np.stack(logits)).sum(axis=0) + self.fusion[-1]
@@ -146,8 +152,10 @@ class FastModel:
         return model
 
     def features(self, y_16k: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
-        """Patch features (n_patches, n_features) of a 16 kHz mono signal, and patch frames."""
-        return patch_features(y_16k, student=self.student)
+        """Patch features (n_patches, n_features) of a 16 kHz mono signal, and patch frames.
+        Descriptor groups that the head gives no weight are not computed (their columns
+        hold 0; the logits are the same)."""
+        return patch_features(y_16k, student=self.student, skip=unread_groups(self.head))
 
     def patch_logits(self, y_16k: np.ndarray) -> PatchLogits:
         """Logits of every 3 s patch of a 16 kHz mono signal."""
@@ -158,10 +166,27 @@ class FastModel:
         return PatchLogits(self.head.logits(features), bounds_s, y_16k.size / PATCH_SAMPLE_RATE)
 
 
+def unread_groups(head: LinearHead) -> frozenset[str]:
+    """The :data:`~moodnet.audio.patch_descriptors.SKIPPABLE_GROUPS` whose columns have zero
+    weight on both axes of ``head``."""
+    weights = np.asarray(head.weights)
+    unread = {name for name, columns in descriptor_groups().items()
+              if columns.max() < weights.shape[0] and not weights[columns].any()}
+    if {"chroma", "key"} <= unread:
+        unread.add("tonal")
+    return frozenset(unread & SKIPPABLE_GROUPS)
+
+
 def patch_features(
-    y_16k: np.ndarray, *, student: StudentWeights | None
+    y_16k: np.ndarray, *, student: StudentWeights | None, skip: Collection[str] = ()
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The head's input for every 3 s patch of a 16 kHz mono signal.
+
+    Parameters
+    ----------
+    y_16k : np.ndarray [shape=(n,)], 16 kHz mono
+    student : the student CNN, or None for descriptors only
+    skip : descriptor groups left uncomputed (:func:`analyse_patches`)
 
     Returns
     -------
@@ -169,7 +194,7 @@ def patch_features(
         descriptors, then the student's embedding (absent without a student)
     bounds : frame ranges of the patches
     """
-    analysis = analyse_patches(normalise_level(y_16k))
+    analysis = analyse_patches(normalise_level(y_16k), skip=skip)
     blocks = [analysis.rows]
     if student is not None:
         blocks.append(student.embed(_student_patches(analysis.mel, analysis.bounds)))
@@ -241,6 +266,13 @@ def _lyrics_from(arrays: Mapping[str, np.ndarray], folder: Path) -> LyricsBranch
     sentiment = _head_from(arrays, folder, prefix="sentiment") if "sentiment.mean" in arrays \
         else None
     fusion = np.asarray(arrays.get("fusion"), dtype=np.float32)
+    if sentiment is not None:
+        from moodnet.lyrics.features import SENTIMENT_FEATURE_NAMES, SENTIMENT_WORD_FEATURES
+
+        widths = (SENTIMENT_WORD_FEATURES, len(SENTIMENT_FEATURE_NAMES))
+        if sentiment.mean.shape[0] not in widths:
+            raise CheckpointError(f"{folder}: the sentiment head reads "
+                                  f"{sentiment.mean.shape[0]} features, not one of {widths}")
     n_branches = 1 + (sentiment is not None)
     if fusion.shape != (n_branches + 1, 2) or not np.isfinite(fusion).all():
         raise CheckpointError(f"{folder}: the lyrics fusion weights are missing or malformed")
@@ -285,8 +317,8 @@ def save_fast_checkpoint(
                                                                       dtype=np.float32)
                                 for k in _HEAD_KEYS})
         tensors["fusion"] = np.ascontiguousarray(lyrics.fusion, dtype=np.float32)
-    for key, value in (student_state or {}).items():
-        tensors[f"student.{key}"] = np.ascontiguousarray(value, dtype=np.float32)
+    for key, value in stored_student(student_state or {}).items():
+        tensors[f"student.{key}"] = value
     folder.mkdir(parents=True, exist_ok=True)
     full = {"format": FAST_FORMAT, "patch_descriptor_version": PATCH_DESCRIPTOR_VERSION,
             "student": student_state is not None, **meta}

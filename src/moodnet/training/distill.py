@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save
+from safetensors.numpy import save
 
 from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES
 from moodnet.errors import DataError
 from moodnet.io_utils import atomic_write, atomic_write_text
+from moodnet.models.fast_head import stored_student
 from moodnet.models.student import Student, StudentConfig
 
 
@@ -174,8 +175,8 @@ def distill(
         "head_directions": None if directions is None else len(directions),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    payload = save({k: v.contiguous() for k, v in best_state.items()
-                    if not k.endswith("num_batches_tracked")})
+    payload = save(stored_student({k: v.float().numpy() for k, v in best_state.items()
+                                   if not k.endswith("num_batches_tracked")}))
     atomic_write(out_dir / "student.safetensors", lambda handle: handle.write(payload))
     atomic_write_text(out_dir / "student.json", json.dumps(report, indent=1) + "\n")
     return report

@@ -7,15 +7,15 @@ scale of ``tanh(scale * z)`` is fitted on the inner out-of-fold logits (never on
 ones, which are over-confident) to maximise Lin's concordance with the tracks' valence/arousal
 targets, so that predictions use the plane as the targets do.
 
-Optionally (``feature_groups``, :func:`descriptor_groups`) the inner cross-validation also
-chooses which groups of patch descriptors the head reads: one backward pass over the groups
-drops each one whose removal raises the inner AUC (mean of the two axes). A dropped group's
-columns get weight 0, so the head keeps its shape.
+Optionally (``feature_groups``, :func:`moodnet.audio.patch_descriptors.descriptor_groups`) the
+inner cross-validation also chooses which groups of patch descriptors the head reads: one
+backward pass over the groups drops each one whose removal raises the inner AUC (mean of the
+two axes). A dropped group's columns get weight 0, so the head keeps its shape (and inference
+leaves the skippable ones uncomputed).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,22 +40,6 @@ class HeadReport:
     inner_auc: tuple[float, float]
     inner_ccc: tuple[float, float]
     dropped_groups: tuple[str, ...] = ()
-
-
-def descriptor_groups() -> dict[str, np.ndarray]:
-    """Column indices of the patch descriptors' groups in the default model's features
-    (:func:`moodnet.audio.patch_descriptors.patch_descriptor_names` order, which comes first):
-    the 32 band means, stds and fluxes, MFCC stds, onset, level, pulse, spectral shape
-    (centroid, roll-off, flatness), chroma and key."""
-    from moodnet.audio.patch_descriptors import patch_descriptor_names
-
-    found: dict[str, list[int]] = {}
-    for column, name in enumerate(patch_descriptor_names()):
-        first = re.sub(r"\d+", "", name.split("_")[0])
-        group = ("band_" + name.split("_")[1] if first == "band"
-                 else "shape" if first in ("centroid", "rolloff", "flatness") else first)
-        found.setdefault(group, []).append(column)
-    return {name: np.array(columns) for name, columns in found.items()}
 
 
 def track_matrix(patch_features: Sequence[np.ndarray]) -> np.ndarray:
@@ -89,7 +73,8 @@ def fit_head(
         labels where they exist)
     targets : np.ndarray [shape=(n_tracks, 2)], valence/arousal on [-1, 1] for the scale
     groups : np.ndarray [shape=(n_tracks,)], artists (inner folds never split one)
-    feature_groups : column indices of groups the inner CV may drop (:func:`descriptor_groups`)
+    feature_groups : column indices of groups the inner CV may drop
+        (:func:`moodnet.audio.patch_descriptors.descriptor_groups`)
 
     Raises
     ------

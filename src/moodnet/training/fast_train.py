@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ class FastTrainConfig:
         EQ; :func:`moodnet.training.augment.augment_log_mel`)
     distill_epochs, distill_channels : the student's training length and width
     descriptor_groups : let the inner CV drop groups of patch descriptors that do not help
-        (:func:`moodnet.training.fast.descriptor_groups`); the dropped ones are reported
+        (:func:`moodnet.audio.patch_descriptors.descriptor_groups`); the dropped ones are reported
     model_id : stored in the checkpoint and written beside every prediction
     inner_folds : artist-grouped folds for choosing C and the output scale
     workers : processes for the features (0: one per core)
@@ -199,9 +200,10 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     -------
     report : dict: the head's choices, test metrics, counts
     """
+    from moodnet.audio.patch_descriptors import descriptor_groups
     from moodnet.data.manifest import read_manifest
     from moodnet.models.fast_model import load_student_state, save_fast_checkpoint
-    from moodnet.training.fast import descriptor_groups, fit_head, track_matrix
+    from moodnet.training.fast import fit_head, track_matrix
 
     if not config.manifest or not config.cache_dir:
         raise ConfigError("set manifest and cache_dir (e.g. --set manifest=all.jsonl)")
@@ -314,13 +316,21 @@ def lyrics_branch_inputs(
     texts: list[str], *, cache_dir: Path, sentiment: bool = True,
 ) -> list[np.ndarray]:
     """What the lyrics branches read, in :data:`LYRICS_BRANCHES` order: the MiniLM embeddings
-    (n, 384), then (``sentiment``) the VADER statistics (n, 5)."""
+    (n, 384), then (``sentiment``) the VADER statistics (n, 9)."""
     from moodnet.lyrics.features import sentiment_features
 
     inputs = [lyrics_embeddings(texts, cache_dir=cache_dir)]
     if sentiment:
         inputs.append(np.stack([sentiment_features(text) for text in texts]))
     return inputs
+
+
+def lyrics_branch_groups() -> tuple[Mapping[str, np.ndarray] | None, ...]:
+    """Per lyrics branch (:data:`LYRICS_BRANCHES` order), the column groups its head's inner CV
+    may drop: none for MiniLM, the line scores for the sentiment branch."""
+    from moodnet.lyrics.features import SENTIMENT_GROUPS
+
+    return None, SENTIMENT_GROUPS
 
 
 def fit_lyrics_branch(
@@ -344,13 +354,16 @@ def fit_lyrics_branch(
                                   sentiment=config.lyrics_sentiment)
     signs = sign_targets(tracks)
     groups = np.array([t.artist or t.id for t in tracks])
-    oof = [out_of_fold_logits(x, signs, groups=groups) for x in inputs]
+    choices = lyrics_branch_groups()
+    oof = [out_of_fold_logits(x, signs, groups=groups, feature_groups=g)
+           for x, g in zip(inputs, choices, strict=False)]
     features, _ = track_features(tracks, cache_dir=Path(str(config.cache_dir)),
                                  student_dir=student_dir, workers=config.workers,
                                  max_seconds=config.max_seconds)
     audio_logits = audio_head.logits(track_matrix(features))
     weights, biases = fit_fusion(audio_logits, oof, signs)
-    fitted = [fit_head(x, signs, np.zeros((len(tracks), 2)), groups=groups) for x in inputs]
+    fitted = [fit_head(x, signs, np.zeros((len(tracks), 2)), groups=groups, feature_groups=g)
+              for x, g in zip(inputs, choices, strict=False)]
     # The fitted bias also absorbs how this set's labels differ from the audio head's (MIREX
     # tags vs 4Q quadrants); shipping it would move every prediction that has lyrics. The
     # shipped offset is centred instead: lyrics move the answer by how they differ from the
@@ -360,6 +373,8 @@ def fit_lyrics_branch(
     report = {"n_tracks": len(tracks), "branches": list(names),
               "c": {n: list(c.c) for n, (_, c) in zip(names, fitted, strict=True)},
               "inner_auc": {n: list(c.inner_auc) for n, (_, c) in zip(names, fitted, strict=True)},
+              "dropped_groups": {n: list(c.dropped_groups)
+                                 for n, (_, c) in zip(names, fitted, strict=True)},
               "fusion_weight": {n: w.tolist() for n, w in zip(names, weights, strict=True)},
               "fitted_bias": biases.tolist(), "shipped_bias": centre.tolist()}
     heads = [head for head, _ in fitted]
