@@ -269,6 +269,17 @@ def test_lyrics_branches_round_trip_and_one_branch_checkpoints_still_load(tmp_pa
                          lyrics=nine)
     assert FastModel.load(tmp_path / "nine").lyrics_offset(embedding, text=HAPPY_LYRICS)[0] == \
         pytest.approx(happy[0], abs=1e-5)
+    lines_head = _lyrics_head(9, 1.0)
+    lines_head.weights[5, 0] = 1.0  # line_compound_mean
+    with_lines = LyricsBranches(_lyrics_head(384, 2.0), lines_head, both.fusion)
+    save_fast_checkpoint(tmp_path / "lines", head=_tiny_head(n), student_state=None, meta={},
+                         lyrics=with_lines)
+    from moodnet.lyrics.features import sentiment_features
+
+    line_mean = float(sentiment_features(HAPPY_LYRICS)[5])
+    assert line_mean > 0.3
+    assert FastModel.load(tmp_path / "lines").lyrics_offset(embedding, text=HAPPY_LYRICS)[0] == \
+        pytest.approx(happy[0] + line_mean, abs=1e-5)
     odd = LyricsBranches(_lyrics_head(384, 2.0), _lyrics_head(7, 1.0), both.fusion)
     save_fast_checkpoint(tmp_path / "odd", head=_tiny_head(n), student_state=None, meta={},
                          lyrics=odd)

@@ -155,7 +155,7 @@ def lexicon_features(
     return np.array([*stats, len(ratings) / len(tokens)], dtype=np.float64)
 
 
-def sentiment_features(text: str) -> np.ndarray:
+def sentiment_features(text: str, *, line_scores: bool = True) -> np.ndarray:
     """Word-valence statistics of a song's lyrics from the VADER lexicon.
 
     Every sung token counts (section tags dropped, repeats kept); a token missing from the
@@ -165,6 +165,9 @@ def sentiment_features(text: str) -> np.ndarray:
     ----------
     text : str
         Raw lyrics.
+    line_scores : bool
+        Score the lines (False: their four columns hold 0, for a head that gives them no
+        weight).
 
     Returns
     -------
@@ -177,7 +180,8 @@ def sentiment_features(text: str) -> np.ndarray:
     """
     lines = normalise_lyrics(text, collapse_repeats=False).splitlines()
     stats = lexicon_features(tokenise(" ".join(lines)), lexicon=vader_lexicon())
-    return np.concatenate([stats[[0, 1, 2, 3, 8]], _line_scores(lines)])
+    lines_part = _line_scores(lines) if line_scores else np.zeros(len(SENTIMENT_GROUPS["lines"]))
+    return np.concatenate([stats[[0, 1, 2, 3, 8]], lines_part])
 
 
 def _line_scores(lines: Sequence[str]) -> np.ndarray:

@@ -94,12 +94,15 @@ class LyricsBranches:
         if self.sentiment is not None:
             if text is None:
                 raise CheckpointError("this model's sentiment branch needs the lyrics' text")
-            from moodnet.lyrics.features import sentiment_features
+            from moodnet.lyrics.features import SENTIMENT_GROUPS, sentiment_features
 
             # the line scores come after the word statistics: a head fitted before they
             # existed reads the first columns only
-            n_read = self.sentiment.mean.shape[0]
-            features = sentiment_features(text)[:n_read].astype(np.float32)[np.newaxis]
+            weights = self.sentiment.weights
+            lines = SENTIMENT_GROUPS["lines"]
+            read_lines = weights.shape[0] > lines.max() and bool(weights[lines].any())
+            features = sentiment_features(text, line_scores=read_lines)[:weights.shape[0]]
+            features = features.astype(np.float32)[np.newaxis]
             logits.append(self.sentiment.logits(features)[0])
         weights = self.fusion[:-1]
         return (weights * np.stack(logits)).sum(axis=0) + self.fusion[-1]
