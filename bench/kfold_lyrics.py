@@ -61,6 +61,7 @@ from moodnet.lyrics.features import SENTIMENT_GROUPS, SENTIMENT_WORD_FEATURES
 from moodnet.lyrics.usable import lyrics_problem
 from moodnet.models.fast_head import va_from_logits
 from moodnet.training.fast import (
+    LYRICS_C_GRID,
     concordance,
     fit_fusion,
     fit_head,
@@ -144,21 +145,24 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
     oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl],
                                    feature_groups=descriptor_groups())
     choices = lyrics_branch_groups()
-    oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl], feature_groups=g)
+    oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl], feature_groups=g,
+                              c_grid=LYRICS_C_GRID)
            for b, g in zip(branches, choices, strict=False)]
     w, bias = fit_fusion(oof_audio, oof, signs[trl])
     audio_z = head.logits(x[te])
     fused_z = audio_z.copy()
     rows = np.isin(te, tel)
-    dropped = []
+    dropped, head_cs = [], []
     for weight, b, g in zip(w, branches, choices, strict=False):
         branch_head, report = fit_head(b[trl], signs[trl], np.zeros((len(trl), 2)),
-                                       groups=groups[trl], feature_groups=g)
+                                       groups=groups[trl], feature_groups=g,
+                                       c_grid=LYRICS_C_GRID)
         fused_z[rows] += weight * branch_head.logits(b[tel])
         dropped += report.dropped_groups
+        head_cs.append(report.c)
     fused_z[rows] += bias
     audio_c, fused_c, c = _fold_clusters(x, branches, clusters, groups, tr, te, has)
-    return head, audio_z, fused_z, audio_c, fused_c, w, c, dropped
+    return head, audio_z, fused_z, audio_c, fused_c, w, c, (dropped, head_cs)
 
 
 def _fold_clusters(x, branches, clusters, groups, tr, te, has):
@@ -213,7 +217,7 @@ def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None,
         x = rep(tr) if callable(rep) else rep
         labels = tr if shuffle is None else shuffle.permutation(tr)
         head, _ = fit_head(x[tr], signs[labels], np.zeros((len(tr), 2)), groups=groups[tr],
-                           feature_groups=feature_groups)
+                           feature_groups=feature_groups, c_grid=LYRICS_C_GRID)
         z[te] = head.logits(x[te])
         c = _best_c(x[tr], clusters[labels], groups[tr], C_GRID)
         lp[te] = _cluster_model(c).fit(x[tr], clusters[labels]).predict_log_proba(x[te])
@@ -282,11 +286,11 @@ def main() -> int:
         f"{name}_{kind}": np.zeros((n, 2))
         for name in ("audio", "fused", "minilm", "joint") for kind in ("z", "va")}
     out.update({f"{name}_c": np.zeros(n, int) for name in ("audio", "fused", "minilm", "joint")})
-    weights, cluster_cs, line_scores_kept = [], [], []
+    weights, cluster_cs, line_scores_kept, sign_cs = [], [], [], []
     for fold in range(5):
         tr, te = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         for name, branches in (("fused", [emb, sent]), ("minilm", [emb])):
-            head, audio_z, fused_z, audio_c, fused_c, w, c, dropped = _fold_fusion(
+            head, audio_z, fused_z, audio_c, fused_c, w, c, (dropped, head_cs) = _fold_fusion(
                 x, branches, signs, targets, clusters, groups, tr, te, has)
             out[f"{name}_z"][te] = fused_z
             out[f"{name}_va"][te] = va_from_logits(fused_z, head.scale)
@@ -298,6 +302,7 @@ def main() -> int:
                 weights.append(w)
                 cluster_cs.append(c)
                 line_scores_kept.append("lines" not in dropped)
+                sign_cs.append(head_cs)
                 print(f"fold {fold}: fusion weights {np.round(w, 2).tolist()}, "
                       f"cluster Cs {c}", flush=True)
                 audio_answer = (audio_z, out["audio_va"][te], audio_c)
@@ -345,7 +350,10 @@ def main() -> int:
               + "; ".join(f"{f[0, 0]:.2f}/{f[0, 1]:.2f}, {f[1, 0]:.2f}/{f[1, 1]:.2f}"
                           for f in w)
               + ". VADER line scores kept by the sentiment head's inner CV in "
-              f"{sum(line_scores_kept)} of 5 folds"
+              f"{sum(line_scores_kept)} of 5 folds. Lyrics sign heads' C per fold (inner CV "
+              f"over {', '.join(f'{c:g}' for c in LYRICS_C_GRID)}; MiniLM, VADER; valence/"
+              "arousal): " + "; ".join(", ".join("/".join(f"{c:g}" for c in cs) for cs in fold)
+                                       for fold in sign_cs)
               + ". Cluster classifiers' C per fold (inner CV; audio, MiniLM, VADER): "
               + "; ".join("/".join(f"{c:g}" for c in cs) for cs in cluster_cs) + ". "
               "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]

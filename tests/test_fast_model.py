@@ -162,6 +162,9 @@ def test_fit_head_learns_a_separable_axis_and_spreads_like_the_targets():
     for axis in range(2):
         assert 0.7 < va[:, axis].std() / targets[:, axis].std() < 1.3
         assert concordance(va[:, axis], targets[:, axis]) > 0.7
+    _, only_tiny = fit_head(features, signs, targets, groups=np.arange(n) % 30,
+                            c_grid=(1e-4, 3e-4))
+    assert set(only_tiny.c) <= {1e-4, 3e-4} and report.c != only_tiny.c
 
 
 def test_fit_head_drops_a_noise_group_chosen_by_inner_cv_and_keeps_the_informative_ones():

@@ -28,6 +28,9 @@ from moodnet.errors import DataError
 from moodnet.models.fast_head import LinearHead
 
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+LYRICS_C_GRID = (0.0003, 0.001, *C_GRID)
+"""C for the lyrics heads: with 384 MiniLM dimensions and a few hundred tracks their inner CV
+chose C_GRID's lowest value, so the search goes further down."""
 SCALE_GRID = tuple(np.round(np.geomspace(0.05, 3.0, 60), 4))
 
 
@@ -63,6 +66,7 @@ def fit_head(
     groups: np.ndarray,
     inner_folds: int = 3,
     feature_groups: Mapping[str, np.ndarray] | None = None,
+    c_grid: Sequence[float] = C_GRID,
 ) -> tuple[LinearHead, HeadReport]:
     """Fit the linear head on track features.
 
@@ -75,6 +79,7 @@ def fit_head(
     groups : np.ndarray [shape=(n_tracks,)], artists (inner folds never split one)
     feature_groups : column indices of groups the inner CV may drop
         (:func:`moodnet.audio.patch_descriptors.descriptor_groups`)
+    c_grid : the values of C the inner CV chooses from
 
     Raises
     ------
@@ -87,7 +92,7 @@ def fit_head(
     z = (features - mean) / std
     dropped: list[str] = []
     if feature_groups:
-        dropped = _dropped_groups(z, signs, groups, feature_groups, inner_folds)
+        dropped = _dropped_groups(z, signs, groups, feature_groups, inner_folds, c_grid)
         for name in dropped:
             mean[feature_groups[name]], std[feature_groups[name]] = 0.0, 1.0
             z[:, feature_groups[name]] = 0.0  # weight 0 under the L2 penalty
@@ -96,7 +101,7 @@ def fit_head(
         y = np.asarray(signs[:, axis], dtype=int)
         if len(np.unique(y)) < 2 or len(y) < 2 * inner_folds:
             raise DataError(f"axis {axis}: need both signs and >= {2 * inner_folds} tracks")
-        c, oof, auc = _choose_c(z, y, groups, inner_folds)
+        c, oof, auc = _choose_c(z, y, groups, inner_folds, c_grid)
         scale, ccc = _choose_scale(oof, targets[:, axis])
         model = _logistic(c).fit(z, y)
         weights.append(model.coef_[0])
@@ -115,11 +120,12 @@ def fit_head(
 
 
 def _dropped_groups(z: np.ndarray, signs: np.ndarray, groups: np.ndarray,
-                    feature_groups: Mapping[str, np.ndarray], folds: int) -> list[str]:
+                    feature_groups: Mapping[str, np.ndarray], folds: int,
+                    c_grid: Sequence[float]) -> list[str]:
     """One backward pass: drop each group whose removal raises the inner AUC (both axes)."""
     def inner_auc(columns: np.ndarray) -> float:
         return float(np.mean([_choose_c(z[:, columns], np.asarray(signs[:, axis], dtype=int),
-                                        groups, folds)[2] for axis in range(2)]))
+                                        groups, folds, c_grid)[2] for axis in range(2)]))
 
     kept = np.arange(z.shape[1])
     best, dropped = inner_auc(kept), []
@@ -137,12 +143,12 @@ def _logistic(c: float) -> LogisticRegression:
 
 
 def _choose_c(
-    z: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int
+    z: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int, c_grid: Sequence[float]
 ) -> tuple[float, np.ndarray, float]:
-    """Best C by inner grouped CV AUC, with its out-of-fold logits."""
+    """Best C of ``c_grid`` by inner grouped CV AUC, with its out-of-fold logits."""
     best: tuple[float, np.ndarray, float] | None = None
     splits = list(GroupKFold(n_splits=folds).split(z, y, groups))
-    for c in C_GRID:
+    for c in c_grid:
         oof = np.zeros(len(y))
         for train, test in splits:
             if len(np.unique(y[train])) < 2:
@@ -163,13 +169,13 @@ def _choose_scale(logits: np.ndarray, target: np.ndarray) -> tuple[float, float]
 
 def out_of_fold_logits(
     features: np.ndarray, signs: np.ndarray, *, groups: np.ndarray, folds: int = 5,
-    feature_groups: Mapping[str, np.ndarray] | None = None,
+    feature_groups: Mapping[str, np.ndarray] | None = None, c_grid: Sequence[float] = C_GRID,
 ) -> np.ndarray:
     """Logits (n, 2) of :func:`fit_head` models that never saw the track's group."""
     logits = np.zeros((len(features), 2))
     for train, test in GroupKFold(n_splits=folds).split(features, signs[:, 0], groups):
         head, _ = fit_head(features[train], signs[train], np.zeros((len(train), 2)),
-                           groups=groups[train], feature_groups=feature_groups)
+                           groups=groups[train], feature_groups=feature_groups, c_grid=c_grid)
         logits[test] = head.logits(features[test])
     return logits
 

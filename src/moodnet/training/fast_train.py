@@ -340,7 +340,13 @@ def fit_lyrics_branch(
     from moodnet.data.manifest import read_manifest
     from moodnet.lyrics import read_lyrics
     from moodnet.lyrics.usable import lyrics_problem
-    from moodnet.training.fast import fit_fusion, fit_head, out_of_fold_logits, track_matrix
+    from moodnet.training.fast import (
+        LYRICS_C_GRID,
+        fit_fusion,
+        fit_head,
+        out_of_fold_logits,
+        track_matrix,
+    )
 
     tracks, texts = [], []
     for track in read_manifest(manifest):
@@ -355,15 +361,15 @@ def fit_lyrics_branch(
     signs = sign_targets(tracks)
     groups = np.array([t.artist or t.id for t in tracks])
     choices = lyrics_branch_groups()
-    oof = [out_of_fold_logits(x, signs, groups=groups, feature_groups=g)
+    oof = [out_of_fold_logits(x, signs, groups=groups, feature_groups=g, c_grid=LYRICS_C_GRID)
            for x, g in zip(inputs, choices, strict=False)]
     features, _ = track_features(tracks, cache_dir=Path(str(config.cache_dir)),
                                  student_dir=student_dir, workers=config.workers,
                                  max_seconds=config.max_seconds)
     audio_logits = audio_head.logits(track_matrix(features))
     weights, biases = fit_fusion(audio_logits, oof, signs)
-    fitted = [fit_head(x, signs, np.zeros((len(tracks), 2)), groups=groups, feature_groups=g)
-              for x, g in zip(inputs, choices, strict=False)]
+    fitted = [fit_head(x, signs, np.zeros((len(tracks), 2)), groups=groups, feature_groups=g,
+                       c_grid=LYRICS_C_GRID) for x, g in zip(inputs, choices, strict=False)]
     # The fitted bias also absorbs how this set's labels differ from the audio head's (MIREX
     # tags vs 4Q quadrants); shipping it would move every prediction that has lyrics. The
     # shipped offset is centred instead: lyrics move the answer by how they differ from the
