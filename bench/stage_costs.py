@@ -182,6 +182,7 @@ def stage_costs(clips: Sequence[Path], *, full_track_s: float) -> dict[str, Any]
     """Per-clip milliseconds of decode, features, model and write, on one core; and the same
     on a full-length track (clips tiled to ``full_track_s``)."""
     from moodnet.cli.predict_cmd import _columns, _Writer
+    from moodnet.models.fast_model import patch_features
     from moodnet.predict import Predictor
     from moodnet.predict.fast_predict import DecodedAudio, prediction_from_logits
 
@@ -189,7 +190,8 @@ def stage_costs(clips: Sequence[Path], *, full_track_s: float) -> dict[str, Any]
     model = predictor._fast
     if model is None:
         raise SystemExit("the default model is not a fast (numpy) model; update this bench")
-    times: dict[str, list[float]] = {k: [] for k in ("decode", "features", "model", "write")}
+    times: dict[str, list[float]] = {k: [] for k in ("decode", "features", "model", "write",
+                                                     "features_all_groups")}
     audio_s: list[float] = []
     decoded_all = []
     with tempfile.TemporaryDirectory() as tmp, one_thread():
@@ -201,6 +203,8 @@ def stage_costs(clips: Sequence[Path], *, full_track_s: float) -> dict[str, Any]
                 t_model, prediction = _model_time(model, decoded, features,
                                                   prediction_from_logits)
                 t_write, _ = _timed(lambda p=prediction: writer.write(p))
+                t_all, _ = _timed(lambda d=decoded: patch_features(d.samples,
+                                                                   student=model.student))
                 if index == 0:
                     continue
                 decoded_all.append(decoded)
@@ -209,6 +213,7 @@ def stage_costs(clips: Sequence[Path], *, full_track_s: float) -> dict[str, Any]
                 times["features"].append(t_features)
                 times["model"].append(t_model)
                 times["write"].append(t_write)
+                times["features_all_groups"].append(t_all)
         long_times: dict[str, list[float]] = {"features": [], "model": []}
         for start in range(0, min(len(decoded_all), 5 * 7), 7):
             group = decoded_all[start : start + 7] or decoded_all[:7]
@@ -512,6 +517,9 @@ def report_lines(results: dict[str, Any]) -> list[str]:
         f"| decode (MP3 -> 16 kHz mono) | {_ms(stages['per_clip']['decode'])} |",
         f"| features (patch descriptors + student CNN) | {_ms(stages['per_clip']['features'])} |",
         f"| model (head, aggregation, Prediction) | {_ms(stages['per_clip']['model'])} |",
+        *([f"| (features with every descriptor group computed, also those the head gives no "
+           f"weight: not a stage) | {_ms(stages['per_clip']['features_all_groups'])} |"]
+          if "features_all_groups" in stages["per_clip"] else []),
         f"| write (one CSV row) | {_ms(stages['per_clip']['write'])} |",
         f"| `moodnet extract` (paper log-mel {extract['config']['n_mels']} bands + "
         f"descriptors into the cache) | {_ms(extract['per_clip'])} |",
