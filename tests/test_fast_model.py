@@ -394,11 +394,11 @@ def test_the_default_model_predicts_without_torch(clips):
 
 def test_lyrics_move_valence_the_way_they_mean(shipped, clips):
     """Same audio: clearly positive lyrics give valence >= 0.1 higher than clearly negative
-    ones on the calm clip (the margin the lyrics issue asks for; measured 0.32 with
-    moodnet-default-5 and -6), and arousal barely moves. The generated noise-burst clip is read as
-    almost saturated valence (0.97), where tanh leaves lyrics little room (margin 0.015):
-    there they must still move it the right way. (On 40 real 4Q clips the margin was at
-    least 0.106, median 0.29: MODEL_CARD.md.)"""
+    ones on the calm clip (the margin the lyrics issue asks for; measured 0.36 with
+    moodnet-default-6), and arousal barely moves. The generated noise-burst clip is read as
+    almost saturated valence (0.97), where tanh leaves lyrics little room (margin 0.017):
+    there they must still move it the right way. (On 40 real 4Q clips the margin is at
+    least 0.127, median 0.33: docs/results/lyrics_margin.md.)"""
     for clip in ("calm", "loud"):
         happy = shipped.predict(clips[clip], lyrics=HAPPY_LYRICS)
         sad = shipped.predict(clips[clip], lyrics=SAD_LYRICS)
