@@ -5,6 +5,10 @@ times per file set; the figure is the median over pairs of the ratio vibenet tim
 time (> 1: moodnet is faster). moodnet runs in the caller's environment without any
 ``MALLOC_*`` variable (as a user runs it: it tunes its own heap); vibenet and the decode floor
 get ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` (steadier timings, never slower).
+All three run without ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE``, which the development
+machines set to keep old OpenBLAS builds working and which pin numpy's matrix products to an
+older kernel (Haswell instead of SkylakeX there); ``--keep-openblas-env`` keeps them, as the
+runs before moodnet-default-6's second speed run did. The report names the kernel numpy uses.
 File sets: the clips as given; with ``--normal N``, N of them re-encoded as ordinary MP3s
 (44.1 kHz stereo, 128 kbit/s), where decoding costs about twice as much; with ``--long N``, N
 four-minute tracks of concatenated clips. Beside them, the decode floor: a cold process that
@@ -120,10 +124,24 @@ class Environments:
     peer: dict[str, str]
 
     @classmethod
-    def of(cls, base: Mapping[str, str]) -> Environments:
-        plain = {k: v for k, v in base.items() if not k.startswith("MALLOC_")}
+    def of(cls, base: Mapping[str, str], *, keep_openblas: bool = False) -> Environments:
+        dropped = ("MALLOC_",) if keep_openblas else ("MALLOC_", *OPENBLAS_MACHINE_VARIABLES)
+        plain = {k: v for k, v in base.items() if not k.startswith(dropped)}
         return cls(plain, dict(plain, MALLOC_MMAP_THRESHOLD_="1000000000",
                                MALLOC_TRIM_THRESHOLD_="100000000000"))
+
+
+OPENBLAS_MACHINE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def blas_kernel(env: Mapping[str, str]) -> str:
+    """The OpenBLAS kernel (architecture) that numpy uses in a process with ``env``."""
+    code = ("from threadpoolctl import threadpool_info; import numpy; "
+            "print(','.join(sorted({str(i.get('architecture')) for i in threadpool_info() "
+            "if i.get('internal_api') == 'openblas'})) or 'none')")
+    found = subprocess.run([sys.executable, "-c", code], env=dict(env), capture_output=True,
+                           text=True, check=True)
+    return found.stdout.strip()
 
 
 def _default_model_id() -> str:
@@ -141,18 +159,24 @@ def main() -> int:
                         help="clips to re-encode as 44.1 kHz stereo 128 kbit/s MP3s")
     parser.add_argument("--long", type=int, default=20, help="four-minute tracks to make")
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--keep-openblas-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (older runs)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    env = Environments.of(os.environ)
+    env = Environments.of(os.environ, keep_openblas=args.keep_openblas_env)
+    blas = ", ".join(f"{k}={os.environ[k]}" for k in OPENBLAS_MACHINE_VARIABLES
+                     if k in os.environ and args.keep_openblas_env) or "none set"
     clips = sorted(args.clips.glob("*.mp3"))
     lines = [
         "# Speed: moodnet predict vs vibenet, both cold, in turn\n",
         f"Command: `python -m bench.speed_vs_vibenet --vibenet VIBENET --clips {args.clips} "
-        f"--normal {args.normal} --long {args.long} --pairs {args.pairs} --out {args.out}` "
+        f"--normal {args.normal} --long {args.long} --pairs {args.pairs}"
+        f"{' --keep-openblas-env' if args.keep_openblas_env else ''} --out {args.out}` "
         f"(commit {git_commit()}, model {_default_model_id()}); machine: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}. Defaults of both tools (moodnet: the whole track, one "
-        "process per core, no MALLOC_* variables; vibenet: its own thread pool).\n",
+        "process per core, no MALLOC_* variables; vibenet: its own thread pool). OpenBLAS "
+        f"variables: {blas}; numpy's OpenBLAS kernel: {blas_kernel(env.ours)}.\n",
         "| files | moodnet predict | vibenet | speed ratio (median of pairs) | decode floor |",
         "|---|---|---|---|---|",
     ]
