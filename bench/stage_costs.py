@@ -17,8 +17,12 @@ time on N nodes) under the assumptions written beside it. Results go to ``--out`
 the same name with ``.json``, and the block between the ``stage_costs`` markers of
 ``docs/scaling.md``, so that rerunning after a model change regenerates every figure::
 
-    flock /tmp/moodnet-cpu.lock python -m bench.stage_costs \\
-        --clips $MOODNET_DATA/4q_dev/audio --out docs/results/stage_costs.md
+    flock /tmp/moodnet-cpu.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \\
+        python -m bench.stage_costs --clips $MOODNET_DATA/4q_dev/audio \\
+        --out docs/results/stage_costs.md
+
+(the development machines set ``OPENBLAS_CORETYPE``, which pins numpy to an older kernel than
+a user's machine runs; the report names the kernel.)
 
 (``--from-json`` re-derives the estimate from the stored measurements, e.g. with another
 ``--price-per-cpu-hour`` or ``--node-cpus``.)
@@ -150,10 +154,14 @@ def _machine() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     import ray
+    from threadpoolctl import threadpool_info
 
+    kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
+                      if i.get("internal_api") == "openblas"})
     return {"cpu": model, "cores": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "numpy": np.__version__,
-            "ray": ray.__version__}
+            "ray": ray.__version__, "blas_kernel": ",".join(kernels) or "none",
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset")}
 
 
 # --- 1. stages ---------------------------------------------------------------------------------
@@ -506,7 +514,9 @@ def report_lines(results: dict[str, Any]) -> list[str]:
         "",
         f"`{results['command']}` (`$CLIPS` = `{results['clips_folder']}`), commit "
         f"{results['commit']}; {machine['cpu']}, {machine['cores']} cores, Python "
-        f"{machine['python']}, numpy {machine['numpy']}, Ray {machine['ray']}; model "
+        f"{machine['python']}, numpy {machine['numpy']} (OpenBLAS kernel "
+        f"{machine.get('blas_kernel', 'not recorded')}, OPENBLAS_CORETYPE "
+        f"{machine.get('openblas_coretype', 'not recorded')}), Ray {machine['ray']}; model "
         f"{stages['model_id']}.",
         "",
         f"## Per clip, one core ({stages['per_clip']['decode']['n']} clips of "
