@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,9 +79,12 @@ def descriptor_groups() -> dict[str, np.ndarray]:
     return {name: np.array(columns) for name, columns in found.items()}
 
 
-SKIPPABLE_GROUPS = frozenset({"mfcc", "pulse", "shape", "tonal"})
-"""Groups that :func:`analyse_patches` can leave uncomputed (their columns then hold 0):
-``tonal`` stands for chroma and key together, which share one STFT."""
+SKIPPABLE_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "mfcc": ("mfcc",), "pulse": ("pulse",), "shape": ("shape",), "tonal": ("chroma", "key"),
+}
+"""What :func:`analyse_patches` can leave uncomputed (those columns then hold 0), and the
+:func:`descriptor_groups` each one covers: chroma and key share one STFT, so they go
+together."""
 
 
 def normalise_level(y: np.ndarray) -> np.ndarray:
@@ -121,7 +124,7 @@ def analyse_patches(y: np.ndarray, *, skip: Collection[str] = ()) -> PatchAnalys
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or y.size < _N_FFT:
         raise ParameterError(f"expected a 1-D signal of >= {_N_FFT} samples, got {y.shape}")
-    unknown = set(skip) - SKIPPABLE_GROUPS
+    unknown = set(skip) - SKIPPABLE_GROUPS.keys()
     if unknown:
         raise ParameterError(f"cannot skip {sorted(unknown)}: only {sorted(SKIPPABLE_GROUPS)}")
     power = _power(y, n_fft=_N_FFT, hop=PATCH_HOP)  # (T, 257)

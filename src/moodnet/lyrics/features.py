@@ -68,6 +68,7 @@ SENTIMENT_FEATURE_NAMES: tuple[str, ...] = (
 SENTIMENT_WORD_FEATURES = 5
 """The first :data:`SENTIMENT_FEATURE_NAMES` (word statistics): what sentiment heads made before
 the line scores existed read."""
+_N_LINE_SCORES = len(SENTIMENT_FEATURE_NAMES) - SENTIMENT_WORD_FEATURES
 SENTIMENT_GROUPS: Mapping[str, np.ndarray] = {
     "lines": np.arange(SENTIMENT_WORD_FEATURES, len(SENTIMENT_FEATURE_NAMES)),
 }
@@ -180,14 +181,14 @@ def sentiment_features(text: str, *, line_scores: bool = True) -> np.ndarray:
     """
     lines = normalise_lyrics(text, collapse_repeats=False).splitlines()
     stats = lexicon_features(tokenise(" ".join(lines)), lexicon=vader_lexicon())
-    lines_part = _line_scores(lines) if line_scores else np.zeros(len(SENTIMENT_GROUPS["lines"]))
+    lines_part = _line_scores(lines) if line_scores else np.zeros(_N_LINE_SCORES)
     return np.concatenate([stats[[0, 1, 2, 3, 8]], lines_part])
 
 
 def _line_scores(lines: Sequence[str]) -> np.ndarray:
     """(4,): mean, std, positive and negative share of the lines' compound scores."""
     if not lines:
-        return np.zeros(4)
+        return np.zeros(_N_LINE_SCORES)
     analyser = _vader_analyser()
     compound = np.array([analyser.polarity_scores(line)["compound"] for line in lines])
     return np.array([compound.mean(), compound.std(), (compound >= _LINE_POLARITY).mean(),
