@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,15 +179,26 @@ def _embed_patches(mel: np.ndarray, hop: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def _save(target: Path, mel: np.ndarray, starts: np.ndarray, embeddings: np.ndarray,
-          partner: str | None = None) -> None:
+          **extra: Any) -> None:
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as handle:
-        if partner is None:
-            np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings)
-        else:
-            np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings,
-                     partner=np.array(partner))
+        np.savez(handle, mel=mel.astype(np.float16), starts=starts, embeddings=embeddings,
+                 **extra)
     os.replace(tmp, target)
+
+
+def _label_copy(target: Path, make_mel: Callable[[], np.ndarray], *, what: str, hop: int,
+                **extra: np.ndarray) -> str | None:
+    """Teacher file of a copy made by ``make_mel`` unless ``target`` exists; the problem in
+    words (naming ``what``), or None."""
+    if target.exists():
+        return None
+    try:
+        mel = make_mel()
+    except Exception as exc:  # reported, the others go on
+        return f"{what}: {exc}"
+    _save(target, *_embed_patches(mel, hop), **extra)
+    return None
 
 
 def _cached_mel(path: str) -> np.ndarray:
@@ -219,15 +230,11 @@ def _augmented(job: tuple[str, str, int, int]) -> str | None:
     from moodnet.training.augment import augment_log_mel, augmentation_rng
 
     source, folder, copy, hop = job
-    target = Path(folder) / Path(source).name
-    if target.exists():
-        return None
-    try:
-        mel = augment_log_mel(_cached_mel(source), rng=augmentation_rng(Path(source).name, copy))
-    except Exception as exc:
-        return f"{source}: {exc}"
-    _save(target, *_embed_patches(mel, hop))
-    return None
+    return _label_copy(
+        Path(folder) / Path(source).name,
+        lambda: augment_log_mel(_cached_mel(source),
+                                rng=augmentation_rng(Path(source).name, copy)),
+        what=source, hop=hop)
 
 
 def _mixed(job: tuple[str, str, str, int, int]) -> str | None:
@@ -236,16 +243,11 @@ def _mixed(job: tuple[str, str, str, int, int]) -> str | None:
     from moodnet.training.augment import augmentation_rng, mix_log_mels
 
     source, partner, folder, copy, hop = job
-    target = Path(folder) / Path(source).name
-    if target.exists():
-        return None
-    try:
-        mel = mix_log_mels(_cached_mel(source), _cached_mel(partner),
-                           rng=augmentation_rng("mix-" + Path(source).name, copy))
-    except Exception as exc:
-        return f"{source} + {partner}: {exc}"
-    _save(target, *_embed_patches(mel, hop), partner=Path(partner).stem)
-    return None
+    return _label_copy(
+        Path(folder) / Path(source).name,
+        lambda: mix_log_mels(_cached_mel(source), _cached_mel(partner),
+                             rng=augmentation_rng("mix-" + Path(source).name, copy)),
+        what=f"{source} + {partner}", hop=hop, partner=np.array(Path(partner).stem))
 
 
 def _tracks(manifests: Iterable[Path]) -> list[Track]:
