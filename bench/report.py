@@ -20,3 +20,13 @@ def git_commit() -> str:
     """The short hash of the checked-out commit (``+changes`` when tracked files differ from
     it; ``unknown`` outside a git checkout)."""
     return source_commit()
+
+
+def openblas_kernel() -> str:
+    """The OpenBLAS kernel (architecture) numpy uses in this process, e.g. ``SkylakeX``."""
+    import numpy  # noqa: F401  (loads the BLAS that threadpoolctl then inspects)
+    from threadpoolctl import threadpool_info
+
+    kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
+                      if i.get("internal_api") == "openblas"})
+    return ",".join(kernels) or "none"

@@ -136,11 +136,9 @@ OPENBLAS_MACHINE_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 def blas_kernel(env: Mapping[str, str]) -> str:
     """The OpenBLAS kernel (architecture) that numpy uses in a process with ``env``."""
-    code = ("from threadpoolctl import threadpool_info; import numpy; "
-            "print(','.join(sorted({str(i.get('architecture')) for i in threadpool_info() "
-            "if i.get('internal_api') == 'openblas'})) or 'none')")
+    code = "from bench.report import openblas_kernel; print(openblas_kernel())"
     found = subprocess.run([sys.executable, "-c", code], env=dict(env), capture_output=True,
-                           text=True, check=True)
+                           text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     return found.stdout.strip()
 
 

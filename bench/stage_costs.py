@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.report import git_commit, write_report
+from bench.report import git_commit, openblas_kernel, write_report
 from moodnet.core import keep_heap_for_arrays
 
 SCALING_DOC = Path(__file__).resolve().parents[1] / "docs" / "scaling.md"
@@ -154,13 +154,10 @@ def _machine() -> dict[str, Any]:
                 model = line.split(":", 1)[1].strip()
                 break
     import ray
-    from threadpoolctl import threadpool_info
 
-    kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
-                      if i.get("internal_api") == "openblas"})
     return {"cpu": model, "cores": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "numpy": np.__version__,
-            "ray": ray.__version__, "blas_kernel": ",".join(kernels) or "none",
+            "ray": ray.__version__, "blas_kernel": openblas_kernel(),
             "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset")}
 
 
