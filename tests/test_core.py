@@ -116,3 +116,30 @@ def test_heap_tuning_applies_on_glibc_and_yields_to_the_users_settings() -> None
     assert run(env=env).stdout.strip() == "True"
     users = dict(env, MALLOC_TRIM_THRESHOLD_="1000000")
     assert run(env=users).stdout.strip() == "False"
+
+
+FORK_PROBE = '''
+import sys
+
+def loaded(name):
+    return name in sys.modules
+
+if __name__ == "__main__":
+    import moodnet.predict.fast_predict  # imported here only: a fresh interpreter lacks it
+    from moodnet.core import worker_pool
+    for inherit in (True, False):
+        with worker_pool(1, inherit=inherit) as pool:
+            print(inherit, pool.submit(loaded, "moodnet.predict.fast_predict").result())
+    import torch  # noqa: F401
+    with worker_pool(1, inherit=True) as pool:
+        print("after torch", pool.submit(loaded, "moodnet.predict.fast_predict").result())
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork workers: Linux only")
+def test_inheriting_workers_are_forks_until_torch_is_imported(tmp_path) -> None:
+    script = tmp_path / "probe.py"
+    script.write_text(FORK_PROBE)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.splitlines()
+    assert out == ["True True", "False False", "after torch False"]

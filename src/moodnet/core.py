@@ -281,22 +281,24 @@ def exit_with_parent(parent: int, *, poll_s: float = 0.5) -> None:
 @contextmanager
 def worker_pool(
     workers: int, *, initializer: Callable[..., None] | None = None,
-    initargs: tuple[Any, ...] = (),
+    initargs: tuple[Any, ...] = (), inherit: bool = False,
 ) -> Iterator[ProcessPoolExecutor]:
-    """``workers`` spawned processes for moodnet's parallel jobs (extract, predict, training
+    """``workers`` processes for moodnet's parallel jobs (extract, predict, training
     features): the one process pool of the package.
 
-    Each worker is a fresh interpreter (nothing inherited: no threads, locks or torch state),
-    ignores Ctrl-C (the main process handles it) and ends when this process does, however it
-    ends (:func:`exit_with_parent`), then runs ``initializer(*initargs)``. Leaving the block
-    normally waits for the submitted jobs; leaving it by an exception (Ctrl-C included) or by
-    closing a generator suspended inside it terminates the workers at once, without running
-    the queued jobs.
+    Each worker is a fresh interpreter (nothing inherited: no threads, locks or torch state)
+    or, with ``inherit`` on Linux while torch is not imported here, a fork of this process,
+    which starts with this process's imports (about 0.4 s less per worker; the default
+    model's numpy-only prediction). A worker ignores Ctrl-C (the main process handles it)
+    and ends when this process does, however it ends (:func:`exit_with_parent`), then runs
+    ``initializer(*initargs)``. Leaving the block normally waits for the submitted jobs;
+    leaving it by an exception (Ctrl-C included) or by closing a generator suspended inside
+    it terminates the workers at once, without running the queued jobs.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork" if inherit and can_fork() else "spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                                initargs=(os.getpid(), initializer, initargs))
     try:
@@ -307,6 +309,12 @@ def worker_pool(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def can_fork() -> bool:
+    """Whether a worker may be a fork of this process: on Linux, before torch is imported
+    (its thread pools do not survive a fork)."""
+    return sys.platform.startswith("linux") and "torch" not in sys.modules
 
 
 def _start_worker(

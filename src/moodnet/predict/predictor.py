@@ -435,6 +435,7 @@ class Predictor:
                 _model_worker_job, [(path, text, segments) for path, text in jobs],
                 workers=workers, initializer=_start_model_worker,
                 initargs=(str(self.source), self._device, self._bf16),
+                inherit=not self.runs_on_torch,
             )
 
     def _predict_or_fail(

@@ -63,12 +63,13 @@ def _model_worker_job(
 def _in_order(
     job: Callable[..., _Result], arguments: Sequence[tuple[Any, ...]], *, workers: int,
     initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
+    inherit: bool = False,
 ) -> Generator[_Result, None, None]:
     """``job(*args)`` for every tuple of ``arguments`` in ``workers`` processes of
-    :func:`moodnet.core.worker_pool`, yielded in order; closing the generator (or an
-    interrupt while it runs) stops the workers at once."""
+    :func:`moodnet.core.worker_pool` (``inherit`` as there), yielded in order; closing the
+    generator (or an interrupt while it runs) stops the workers at once."""
     from moodnet.core import worker_pool
 
     with worker_pool(min(workers, len(arguments)), initializer=initializer,
-                     initargs=initargs) as pool:
+                     initargs=initargs, inherit=inherit) as pool:
         yield from pool.map(job, *zip(*arguments, strict=True))
