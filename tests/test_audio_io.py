@@ -342,3 +342,15 @@ def test_float_samples_beyond_full_scale_are_scaled_with_a_warning(tmp_path: Pat
         y = load_audio(path, sr=None)
     assert float(np.abs(y).max()) == pytest.approx(1.0, abs=1e-6)
     np.testing.assert_allclose(y, loud / np.abs(loud).max(), atol=1e-6)
+
+
+def test_interleaved_downmix_equals_the_planar_mean_exactly(tmp_path: Path) -> None:
+    # soundfile's blocks are averaged in their (n, channels) layout; the values must be the
+    # float32 mean of the planar channels, bit for bit
+    rng = np.random.default_rng(3)
+    path = tmp_path / "three.wav"
+    sf.write(path, (0.3 * rng.standard_normal((70_000, 3))).astype(np.float32), 16000,
+             subtype="FLOAT")
+    planar = load_audio(path, sr=None, mono=False)
+    mono = load_audio(path, sr=None, mono=True)
+    assert np.array_equal(mono, planar.mean(axis=0, dtype=np.float32))

@@ -304,7 +304,8 @@ def _scaled_down(path: Path, samples: np.ndarray, peak: float) -> np.ndarray:
 
 
 class _Sink:
-    """Receives native-rate blocks (channels, n) and keeps them downmixed and resampled.
+    """Receives native-rate blocks, (channels, n) or (n, channels), and keeps them downmixed
+    and resampled.
 
     Blocks are gathered up to :data:`_BLOCK_FRAMES` frames, checked (finite, within the
     decoding budget), downmixed and streamed through soxr; only the output is kept.
@@ -331,8 +332,31 @@ class _Sink:
 
     def add(self, block: np.ndarray) -> None:
         """Take a (channels, n) float32 block of native-rate samples."""
+        self._count(block)
+        if self.request.mono and block.shape[0] > 1:
+            block = block.mean(axis=0, dtype=np.float32, keepdims=True)
+        self._keep(block)
+
+    def add_interleaved(self, block: np.ndarray) -> None:
+        """Take an (n, channels) float32 block: for a mono request the channels are averaged
+        in this layout (the same float32 values as :meth:`add` of its transpose, without the
+        transposed copy)."""
+        self._count(block)
+        if not self.request.mono or block.shape[1] == 1:
+            self._keep(np.ascontiguousarray(block.T))
+            return
+        total = block[:, 0].copy()
+        for channel in range(1, block.shape[1]):
+            total += block[:, channel]
+        total /= np.float32(block.shape[1])
+        self._keep(total[None])
+
+    def _count(self, block: np.ndarray) -> None:
         self._decoded += block.size
         _check_budget(self.request.path, self._decoded, rate=self.rate, channels=self.channels)
+
+    def _keep(self, block: np.ndarray) -> None:
+        """Queue an (out_channels, n) block for resampling."""
         self._pending.append(block)
         self._pending_frames += block.shape[1]
         if self._pending_frames >= _BLOCK_FRAMES:
@@ -343,8 +367,6 @@ class _Sink:
                  else self._pending[0] if self._pending
                  else np.zeros((self.out_channels, 0), np.float32))
         self._pending, self._pending_frames = [], 0
-        if self.request.mono and block.shape[0] > 1:
-            block = block.mean(axis=0, dtype=np.float32, keepdims=True)
         if block.shape[1]:
             self._measure(block)
         if self._resampler is not None:
@@ -394,7 +416,7 @@ def _decode_soundfile(request: _Request) -> _Decoded:
         if start:
             handle.seek(start - skip)
         for block in _soundfile_blocks(handle, skip=skip, frames=frames):
-            sink.add(np.ascontiguousarray(block.T))
+            sink.add_interleaved(block)
     return sink.finish()
 
 
