@@ -13,6 +13,9 @@ regression over the branches' inner out-of-fold log-probabilities, fitted on the
 clips with lyrics.
 Differences fused - audio with paired bootstrap 95 % intervals (1000 resamples, seed 0), on
 all clips and on those with lyrics; the same for the MiniLM branch alone (the previous recipe).
+With ``--lexicons``, also a research-only variant: the default recipe plus the Warriner/NRC-VAD
+word-norm statistics as a third late branch (human ratings whose licences keep them out of
+the package, so the default model cannot read them), against audio alone and the default.
 
 A second table scores lyrics alone, one representation at a time, on the clips with lyrics
 (same outer folds, C chosen by inner artist-grouped CV): MiniLM, VADER sentiment statistics,
@@ -24,7 +27,7 @@ five permutations.
 Usage::
 
     python -m bench.kfold_lyrics --mirex work/mirex.jsonl --cache work/fastcache \\
-        --student work/student --lexicons ../shared/data/lexicons \\
+        --student src/moodnet/assets/models/default --lexicons ../shared/data/lexicons \\
         --out docs/results/kfold_lyrics.md
 """
 
@@ -144,16 +147,16 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
     trl, tel = tr[has[tr]], te[has[te]]
     oof_audio = out_of_fold_logits(x[trl], signs[trl], groups=groups[trl],
                                    feature_groups=descriptor_groups())
-    choices = lyrics_branch_groups()
+    choices = _branch_choices(len(branches))
     oof = [out_of_fold_logits(b[trl], signs[trl], groups=groups[trl], feature_groups=g,
                               c_grid=LYRICS_C_GRID)
-           for b, g in zip(branches, choices, strict=False)]
+           for b, g in zip(branches, choices, strict=True)]
     w, bias = fit_fusion(oof_audio, oof, signs[trl])
     audio_z = head.logits(x[te])
     fused_z = audio_z.copy()
     rows = np.isin(te, tel)
     dropped, head_cs = [], []
-    for weight, b, g in zip(w, branches, choices, strict=False):
+    for weight, b, g in zip(w, branches, choices, strict=True):
         branch_head, report = fit_head(b[trl], signs[trl], np.zeros((len(trl), 2)),
                                        groups=groups[trl], feature_groups=g,
                                        c_grid=LYRICS_C_GRID)
@@ -163,6 +166,13 @@ def _fold_fusion(x, branches, signs, targets, clusters, groups, tr, te, has):
     fused_z[rows] += bias
     audio_c, fused_c, c = _fold_clusters(x, branches, clusters, groups, tr, te, has)
     return head, audio_z, fused_z, audio_c, fused_c, w, c, (dropped, head_cs)
+
+
+def _branch_choices(n_branches: int) -> tuple:
+    """The column groups each of ``n_branches`` lyrics branches' heads may drop: the default
+    recipe's branches first, none for any further (research) branch."""
+    default = lyrics_branch_groups()
+    return (*default, *[None] * (n_branches - len(default)))[:n_branches]
 
 
 def _fold_clusters(x, branches, clusters, groups, tr, te, has):
@@ -225,7 +235,6 @@ def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None,
 
 
 def _representations(texts, has, emb, sent, lexicons):
-    usable = np.flatnonzero(has)
     tokens = [tokenise(normalise_lyrics(x, collapse_repeats=False)) for x in texts]
     glove = GloveVectors().vectors
 
@@ -249,14 +258,23 @@ def _representations(texts, has, emb, sent, lexicons):
                                        for t, h in zip(tokens, has, strict=True)]),
     }
     if lexicons is not None:
-        norms = load_lexicons(lexicons)
-        found = [lexicon for lexicon in (norms.warriner, norms.nrc) if lexicon is not None]
-        stats = np.zeros((len(texts), 9 * len(found)))
-        for i in usable:
-            stats[i] = np.concatenate([lexicon_features(tokens[i], lexicon=lexicon)
-                                       for lexicon in found])
-        reps["Warriner + NRC-VAD statistics (research only)"] = stats
+        reps[NORMS] = _norm_statistics(tokens, has, lexicons)
     return reps
+
+
+NORMS = "Warriner + NRC-VAD statistics (research only)"
+
+
+def _norm_statistics(tokens, has, lexicons) -> np.ndarray:
+    """Per clip, :func:`lexicon_features` of its lyrics under each of the Warriner and NRC-VAD
+    norms (zeros without usable lyrics)."""
+    norms = load_lexicons(lexicons)
+    found = [lexicon for lexicon in (norms.warriner, norms.nrc) if lexicon is not None]
+    stats = np.zeros((len(tokens), 9 * len(found)))
+    for i in np.flatnonzero(has):
+        stats[i] = np.concatenate([lexicon_features(tokens[i], lexicon=lexicon)
+                                   for lexicon in found])
+    return stats
 
 
 def main() -> int:
@@ -282,14 +300,18 @@ def main() -> int:
     folds = np.array([fold_of[t.id] for t in tracks])
 
     n = len(x)
+    variants = [("fused", [emb, sent]), ("minilm", [emb])]
+    if args.lexicons:  # research only: human word norms as a third late branch
+        tokens = [tokenise(normalise_lyrics(t, collapse_repeats=False)) for t in texts]
+        variants.append(("norms", [emb, sent, _norm_statistics(tokens, has, args.lexicons)]))
+    names = ("audio", "joint", *(name for name, _ in variants))
     out: dict[str, np.ndarray] = {
-        f"{name}_{kind}": np.zeros((n, 2))
-        for name in ("audio", "fused", "minilm", "joint") for kind in ("z", "va")}
-    out.update({f"{name}_c": np.zeros(n, int) for name in ("audio", "fused", "minilm", "joint")})
-    weights, cluster_cs, line_scores_kept, sign_cs = [], [], [], []
+        f"{name}_{kind}": np.zeros((n, 2)) for name in names for kind in ("z", "va")}
+    out.update({f"{name}_c": np.zeros(n, int) for name in names})
+    weights, cluster_cs, line_scores_kept, sign_cs, norm_weights = [], [], [], [], []
     for fold in range(5):
         tr, te = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-        for name, branches in (("fused", [emb, sent]), ("minilm", [emb])):
+        for name, branches in variants:
             head, audio_z, fused_z, audio_c, fused_c, w, c, (dropped, head_cs) = _fold_fusion(
                 x, branches, signs, targets, clusters, groups, tr, te, has)
             out[f"{name}_z"][te] = fused_z
@@ -306,6 +328,8 @@ def main() -> int:
                 print(f"fold {fold}: fusion weights {np.round(w, 2).tolist()}, "
                       f"cluster Cs {c}", flush=True)
                 audio_answer = (audio_z, out["audio_va"][te], audio_c)
+            if name == "norms":
+                norm_weights.append(w)
         z, va, lp = _fold_joint(x, [emb, sent], signs, targets, clusters, groups, tr, te, has,
                                 audio_answer)
         out["joint_z"][te], out["joint_va"][te], out["joint_c"][te] = z, va, lp
@@ -357,11 +381,38 @@ def main() -> int:
               + ". Cluster classifiers' C per fold (inner CV; audio, MiniLM, VADER): "
               + "; ".join("/".join(f"{c:g}" for c in cs) for cs in cluster_cs) + ". "
               "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]
+    if args.lexicons:
+        lines += _norms_table(out, measures, n, has, np.array(norm_weights), rng)
     lines += _lyrics_only_table(_representations(texts, has, emb, sent, args.lexicons),
                                 signs, clusters, groups, folds, np.flatnonzero(has), rng)
     minutes = (time.perf_counter() - started) / 60
     write_report([line.replace("{minutes}", f"{minutes:.1f}") for line in lines], args.out)
     return 0
+
+
+def _norms_table(out, measures, n, has, weights, rng) -> list[str]:
+    """The research-only variant: the default recipe plus Warriner/NRC-VAD statistics as a
+    third late branch, against audio alone and against the default recipe."""
+    lines = [
+        "## Research only: + Warriner/NRC-VAD word norms as a third late branch\n",
+        "The default recipe's fusion with a third branch: the lexicon statistics of the table "
+        "below (human ratings; their licences are research-only and their files cannot ship "
+        "with moodnet, so the default model cannot read them). Same folds, the same inner "
+        "choices; its fusion weight fitted like the others.\n",
+        "| measure | clips | + norms | + norms - audio [95 % CI] | + norms - default [95 % CI] |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (fn, kind) in measures.items():
+        norms, audio, fused = (out[f"{k}_{kind}"] for k in ("norms", "audio", "fused"))
+        for label, rows in (("all", np.arange(n)), ("with lyrics", np.flatnonzero(has))):
+            cells = [_paired(norms, other, fn, rows, rng) for other in (audio, fused)]
+            lines.append(f"| {name} | {label} ({len(rows)}) | {fn(norms, rows):.3f} | "
+                         + " | ".join(f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in cells)
+                         + " |")
+    lines += ["", "Its fusion weights per fold, valence / arousal (MiniLM; VADER; norms): "
+              + "; ".join(", ".join(f"{b[0]:.2f}/{b[1]:.2f}" for b in fold) for fold in weights)
+              + ".", ""]
+    return lines
 
 
 def _lyrics_only_table(reps, signs, clusters, groups, folds, rows, rng) -> list[str]:
