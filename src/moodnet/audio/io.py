@@ -333,9 +333,7 @@ class _Sink:
     def add(self, block: np.ndarray) -> None:
         """Take a (channels, n) float32 block of native-rate samples."""
         self._count(block)
-        if self.request.mono and block.shape[0] > 1:
-            block = block.mean(axis=0, dtype=np.float32, keepdims=True)
-        self._keep(block)
+        self._keep(block)  # averaged in _flush, per gathered block rather than per frame
 
     def add_interleaved(self, block: np.ndarray) -> None:
         """Take an (n, channels) float32 block: for a mono request the channels are averaged
@@ -356,7 +354,7 @@ class _Sink:
         _check_budget(self.request.path, self._decoded, rate=self.rate, channels=self.channels)
 
     def _keep(self, block: np.ndarray) -> None:
-        """Queue an (out_channels, n) block for resampling."""
+        """Queue a (channels or out_channels, n) block for downmixing and resampling."""
         self._pending.append(block)
         self._pending_frames += block.shape[1]
         if self._pending_frames >= _BLOCK_FRAMES:
@@ -367,6 +365,8 @@ class _Sink:
                  else self._pending[0] if self._pending
                  else np.zeros((self.out_channels, 0), np.float32))
         self._pending, self._pending_frames = [], 0
+        if block.shape[0] > self.out_channels:  # planar channels from add, still to average
+            block = block.mean(axis=0, dtype=np.float32, keepdims=True)
         if block.shape[1]:
             self._measure(block)
         if self._resampler is not None:
