@@ -234,8 +234,8 @@ def _lyrics_only(rep, signs, clusters, groups, folds, rows_all, shuffle=None,
     return z, lp
 
 
-def _representations(texts, has, emb, sent, lexicons):
-    tokens = [tokenise(normalise_lyrics(x, collapse_repeats=False)) for x in texts]
+def _representations(texts, tokens, has, emb, sent, norms):
+    """The lyrics-only table's representations; ``norms``: :func:`_norm_statistics` or None."""
     glove = GloveVectors().vectors
 
     def mean_vector(words):
@@ -257,12 +257,9 @@ def _representations(texts, has, emb, sent, lexicons):
         "GloVe 6B-50d mean": np.stack([mean_vector(t) if h else np.zeros(glove.dim)
                                        for t, h in zip(tokens, has, strict=True)]),
     }
-    if lexicons is not None:
-        reps[NORMS] = _norm_statistics(tokens, has, lexicons)
+    if norms is not None:
+        reps["Warriner + NRC-VAD statistics (research only)"] = norms
     return reps
-
-
-NORMS = "Warriner + NRC-VAD statistics (research only)"
 
 
 def _norm_statistics(tokens, has, lexicons) -> np.ndarray:
@@ -300,10 +297,11 @@ def main() -> int:
     folds = np.array([fold_of[t.id] for t in tracks])
 
     n = len(x)
+    tokens = [tokenise(normalise_lyrics(t, collapse_repeats=False)) for t in texts]
+    norms = _norm_statistics(tokens, has, args.lexicons) if args.lexicons else None
     variants = [("fused", [emb, sent]), ("minilm", [emb])]
-    if args.lexicons:  # research only: human word norms as a third late branch
-        tokens = [tokenise(normalise_lyrics(t, collapse_repeats=False)) for t in texts]
-        variants.append(("norms", [emb, sent, _norm_statistics(tokens, has, args.lexicons)]))
+    if norms is not None:  # research only: human word norms as a third late branch
+        variants.append(("norms", [emb, sent, norms]))
     names = ("audio", "joint", *(name for name, _ in variants))
     out: dict[str, np.ndarray] = {
         f"{name}_{kind}": np.zeros((n, 2)) for name in names for kind in ("z", "va")}
@@ -381,9 +379,9 @@ def main() -> int:
               + ". Cluster classifiers' C per fold (inner CV; audio, MiniLM, VADER): "
               + "; ".join("/".join(f"{c:g}" for c in cs) for cs in cluster_cs) + ". "
               "Chance: AUC 0.5; macro-F1 0.2 (uniform guess); the shuffled-label row below.", ""]
-    if args.lexicons:
+    if norms is not None:
         lines += _norms_table(out, measures, n, has, np.array(norm_weights), rng)
-    lines += _lyrics_only_table(_representations(texts, has, emb, sent, args.lexicons),
+    lines += _lyrics_only_table(_representations(texts, tokens, has, emb, sent, norms),
                                 signs, clusters, groups, folds, np.flatnonzero(has), rng)
     minutes = (time.perf_counter() - started) / 60
     write_report([line.replace("{minutes}", f"{minutes:.1f}") for line in lines], args.out)
