@@ -61,7 +61,8 @@ def main() -> None:
         wall, cpu = rate(embedder.embed, clips)
         print(f"embed, {threads} thread(s): {wall:.2f} clips/s wall, {cpu:.2f} clips/s CPU")
         wall, cpu = rate(embedder_bf16.embed, clips)
-        print(f"  bf16 autocast: {wall:.2f} clips/s wall, {cpu:.2f} clips/s CPU")
+        label = "bf16 autocast" if embedder_bf16.bf16 else "bf16 asked, not native: float32"
+        print(f"  {label}: {wall:.2f} clips/s wall, {cpu:.2f} clips/s CPU")
 
 
 if __name__ == "__main__":

@@ -283,7 +283,8 @@ def extract_costs(clips: Sequence[Path]) -> dict[str, Any]:
 
 def teacher_costs(clips: Sequence[Path]) -> dict[str, Any]:
     """The musicnn teacher pass of :mod:`moodnet.training.teacher` per clip on one core (torch,
-    one thread, bf16 autocast as the distillation's targets are made) and its cache's bytes
+    one thread, bf16 autocast where the CPU has it, as the distillation's targets are made) and
+    its cache's bytes
     per clip."""
     from moodnet.training import teacher
 

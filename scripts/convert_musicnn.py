@@ -1,4 +1,4 @@
-"""Convert musicnn's MSD_musicnn TensorFlow checkpoint to moodnet's safetensors, and verify.
+"""Convert musicnn's TensorFlow checkpoints (MSD_musicnn, MTT_musicnn) to safetensors; verify.
 
 A one-off developer tool; nothing in moodnet imports it. Three subcommands:
 
@@ -16,7 +16,7 @@ outputs in an ``.npz`` per file::
 
 ``compare`` (moodnet's venv, torch only): compares moodnet's port against those files::
 
-    python scripts/convert_musicnn.py compare /tmp/ref/*.npz
+    python scripts/convert_musicnn.py compare [--weights mtt] /tmp/ref/*.npz
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     from moodnet.models.musicnn import MusicnnEmbedder
 
     torch.set_num_threads(args.threads)
-    embedder = MusicnnEmbedder(device="cpu")
+    embedder = MusicnnEmbedder(device="cpu", weights=args.weights)
     for ref_path in args.refs:
         ref = np.load(ref_path)
         tf_out = {"probs": ref["probs"], "penultimate": ref["penultimate"]}
@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     reference.add_argument("files", nargs="+", type=Path)
     compare = sub.add_parser("compare", help="moodnet's port against reference .npz files")
     compare.add_argument("--threads", type=int, default=1)
+    compare.add_argument("--weights", default="msd", help="moodnet's checkpoint: msd or mtt")
     compare.add_argument("refs", nargs="+", type=Path)
     args = parser.parse_args(argv)
     {"convert": cmd_convert, "reference": cmd_reference, "compare": cmd_compare}[args.command](args)

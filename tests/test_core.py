@@ -22,6 +22,7 @@ from moodnet.core import (
     quadrant_ids,
     quadrant_of,
     quadrants_in_words,
+    resolve_bf16,
     resolve_device,
     softmax,
     torch_threads,
@@ -105,6 +106,27 @@ def test_resolve_device() -> None:
     assert resolve_device().type in ("cpu", "cuda")
     with pytest.raises(ParameterError, match="expected auto, cpu or cuda"):
         resolve_device("tpu")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_is_used_only_where_the_device_computes_it_natively(
+        native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    import torch
+
+    from moodnet.errors import PrecisionWarning
+    from moodnet.models.musicnn import MusicnnEmbedder
+
+    monkeypatch.setattr("moodnet.core.native_bf16", lambda device: native)
+    cpu = torch.device("cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert resolve_bf16(cpu, False) is False
+        assert not caught
+        assert resolve_bf16(cpu, True) is native
+        assert MusicnnEmbedder(device="cpu", bf16=True).bf16 is native
+    assert [w.category for w in caught] == ([] if native else [PrecisionWarning] * 2)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

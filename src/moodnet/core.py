@@ -148,6 +148,32 @@ def resolve_device(name: str = DEFAULT_DEVICE) -> torch.device:
     return torch.device(name)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively: on a CPU, oneDNN's own check (AVX-512 or
+    AMX); on CUDA, torch's. Elsewhere bfloat16 is emulated: musicnn took 1.3-1.4 s per 3 s patch
+    under bf16 autocast against 0.06-0.08 s in float32 on one core of an AVX2-only AMD EPYC."""
+    import torch
+
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_bf16(device: torch.device, requested: bool) -> bool:
+    """``requested`` where :func:`native_bf16` holds; where it does not, False, with a
+    :class:`~moodnet.errors.PrecisionWarning` (float32 is then the faster choice)."""
+    if not requested or native_bf16(device):
+        return requested
+    import warnings
+
+    from moodnet.errors import PrecisionWarning
+
+    warnings.warn(f"bfloat16 asked for, but {device} has no native bfloat16 (on a CPU: no "
+                  "AVX-512 or AMX); running in float32, which is faster there",
+                  PrecisionWarning, stacklevel=2)
+    return False
+
+
 @contextmanager
 def torch_threads(count: int | None) -> Iterator[None]:
     """torch's intra-op CPU threads set to ``count`` inside the block, restored after it.

@@ -58,3 +58,8 @@ class LyricsWarning(UserWarning):
 
 class AudioWarning(UserWarning):
     """An audio file was accepted after a repair (e.g. float samples scaled back into [-1, 1])."""
+
+
+class PrecisionWarning(UserWarning):
+    """A requested numeric precision (bfloat16) was not used because the device would run it
+    slower than float32."""

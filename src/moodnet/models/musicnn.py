@@ -34,12 +34,17 @@ from moodnet.audio.musicnn_frontend import (
     musicnn_log_mel,
     musicnn_patches,
 )
-from moodnet.core import DEFAULT_DEVICE, resolve_device
+from moodnet.core import DEFAULT_DEVICE, resolve_bf16, resolve_device
 from moodnet.errors import CheckpointError, ParameterError
 from moodnet.models.arrays import bf16_autocast
 
 TF_BN_EPSILON = 1e-3
-WEIGHTS_FILE = "msd_musicnn.safetensors"
+MUSICNN_WEIGHTS: dict[str, str] = {
+    "msd": "msd_musicnn.safetensors",
+    "mtt": "mtt_musicnn.safetensors",
+}
+"""The shipped musicnn checkpoints by name: MSD_musicnn (Million Song Dataset tags) and
+MTT_musicnn (MagnaTagATune tags), both the musicnn architecture with a 200-d penultimate."""
 
 # Million Song Dataset Last.fm tags, in the order of the model's outputs (musicnn 0.1.0).
 MSD_TAGS: tuple[str, ...] = (
@@ -51,6 +56,17 @@ MSD_TAGS: tuple[str, ...] = (
     "easy listening", "sexy", "catchy", "funk", "electro", "heavy metal", "Progressive rock",
     "60s", "rnb", "indie pop", "sad", "House", "happy",
 )  # fmt: skip
+
+# MagnaTagATune tags, in the order of MTT_musicnn's outputs (musicnn 0.1.0).
+MTT_TAGS: tuple[str, ...] = (
+    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast",
+    "piano", "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male",
+    "singing", "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman",
+    "male vocal", "no vocal", "pop", "soft", "sitar", "solo", "man", "classic", "choir", "voice",
+    "new age", "dance", "male voice", "female vocal", "beats", "harp", "cello", "no voice",
+    "weird", "country", "metal", "female voice", "choral",
+)  # fmt: skip
+MUSICNN_TAGS: dict[str, tuple[str, ...]] = {"msd": MSD_TAGS, "mtt": MTT_TAGS}
 
 Pooling = Literal["mean", "mean_std"]
 
@@ -180,16 +196,26 @@ class Musicnn(nn.Module):
 
 
 def load_msd_musicnn() -> Musicnn:
-    """The MSD_musicnn model with its shipped weights, in evaluation mode on the CPU (fp32).
+    """The MSD_musicnn model with its shipped weights, in evaluation mode on the CPU (fp32)."""
+    return load_musicnn(weights="msd")
+
+
+def load_musicnn(*, weights: str = "msd") -> Musicnn:
+    """A shipped musicnn model (:data:`MUSICNN_WEIGHTS`), in evaluation mode on the CPU (fp32).
 
     Raises
     ------
+    ParameterError
+        ``weights`` is not a shipped checkpoint's name.
     CheckpointError
         The weights file is missing from the installed package or does not fit the model.
     """
     from safetensors.torch import load as load_safetensors
 
-    source = resources.files("moodnet").joinpath("assets", "musicnn", WEIGHTS_FILE)
+    if weights not in MUSICNN_WEIGHTS:
+        raise ParameterError(f"musicnn weights {weights!r}: expected one of "
+                             f"{sorted(MUSICNN_WEIGHTS)}")
+    source = resources.files("moodnet").joinpath("assets", "musicnn", MUSICNN_WEIGHTS[weights])
     try:
         state = load_safetensors(source.read_bytes())
     except (OSError, ValueError) as exc:  # missing file or not safetensors
@@ -218,7 +244,7 @@ class MusicnnTrackOutput:
     ----------
     embedding : np.ndarray [shape=(200,) or (400,)], float32, pooled penultimate layer
     tag_probabilities : np.ndarray [shape=(50,)], float32 in [0, 1], mean over patches;
-        names in :data:`MSD_TAGS`
+        names in the embedder's ``tags``
     patch_embeddings : np.ndarray [shape=(n_patches, 200)], float32
     """
 
@@ -228,7 +254,7 @@ class MusicnnTrackOutput:
 
 
 class MusicnnEmbedder:
-    """Track-level musicnn (MSD) embeddings and tag probabilities from 16 kHz audio.
+    """Track-level musicnn embeddings and tag probabilities from 16 kHz audio.
 
     Preprocessing (as musicnn): 16 kHz mono -> centred STFT (n_fft 512, hop 256, periodic
     Hann) -> power -> 96-band Slaney mel -> float16 rounding -> ``log10(10000 * mel + 1)``
@@ -240,22 +266,24 @@ class MusicnnEmbedder:
     ----------
     device : ``"auto"`` (CUDA when present), ``"cpu"`` or a torch device string
     batch_size : patches per forward pass
-    bf16 : run under bfloat16 autocast: about 1.7x faster on a CPU with BF16 instructions;
-        tag probabilities within about 1e-2 of float32 and patch embeddings at cosine
-        similarity > 0.999 (measured on 8 real clips)
+    bf16 : run under bfloat16 autocast where the device computes it natively
+        (:func:`moodnet.core.resolve_bf16`; float32 elsewhere): about 1.7x faster on a CPU
+        with BF16 instructions; tag probabilities within about 1e-2 of float32 and patch
+        embeddings at cosine similarity > 0.999 (measured on 8 real clips)
+    weights : which shipped checkpoint (:data:`MUSICNN_WEIGHTS`): ``"msd"`` or ``"mtt"``
     """
 
-    tags: tuple[str, ...] = MSD_TAGS
-
     def __init__(
-        self, *, device: str = DEFAULT_DEVICE, batch_size: int = 64, bf16: bool = False
+        self, *, device: str = DEFAULT_DEVICE, batch_size: int = 64, bf16: bool = False,
+        weights: str = "msd",
     ) -> None:
         if batch_size <= 0:
             raise ParameterError(f"batch_size={batch_size} must be positive")
         self.device = resolve_device(device)
         self.batch_size = batch_size
-        self.bf16 = bf16
-        self.model = load_msd_musicnn().to(self.device)
+        self.bf16 = resolve_bf16(self.device, bf16)
+        self.model = load_musicnn(weights=weights).to(self.device)
+        self.tags = MUSICNN_TAGS[weights]
 
     @property
     def embedding_size(self) -> int:
@@ -326,6 +354,6 @@ class MusicnnEmbedder:
         return self.analyse(y_16k, pooling=pooling).embedding
 
     def tag_probabilities(self, y_16k: np.ndarray) -> dict[str, float]:
-        """Mean tag probabilities over the track's patches, by MSD tag name."""
+        """Mean tag probabilities over the track's patches, by tag name."""
         probabilities = self.analyse(y_16k).tag_probabilities
         return dict(zip(self.tags, probabilities.tolist(), strict=True))

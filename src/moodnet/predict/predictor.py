@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.audio.patch_descriptors import PATCH_SECONDS
-from moodnet.core import AUDIO_EXTENSIONS, DEFAULT_DEVICE, QUADRANTS, quadrant_of
+from moodnet.core import AUDIO_EXTENSIONS, DEFAULT_DEVICE, QUADRANTS, quadrant_of, resolve_bf16
 from moodnet.errors import (
     CheckpointError,
     LyricsError,
@@ -97,7 +97,7 @@ class Predictor:
         if self._vocabulary is not None and not checkpoint.max_tokens:
             raise CheckpointError(f"{source}: a lyrics model without max_tokens")
         self._device = str(checkpoint.device)
-        self._bf16 = bf16
+        self._bf16 = resolve_bf16(checkpoint.device, bf16)
 
     @classmethod
     def load(
@@ -111,7 +111,8 @@ class Predictor:
         name_or_dir : one of :data:`MODELS`, a run directory, or None for ``"default"``
         device : "auto" (CUDA when present, else CPU), "cpu", "cuda", ...
         bf16 : predict under bfloat16 autocast: faster on CPUs with AMX / AVX-512 BF16, outputs
-            within about 1 % of float32
+            within about 1 % of float32; ignored, with a warning, where the device has no
+            native bfloat16 (:func:`moodnet.core.resolve_bf16`)
 
         Raises
         ------

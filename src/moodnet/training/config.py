@@ -143,7 +143,8 @@ class TrainConfig:
     seed : seeds torch and numpy generators of the run
     device : ``auto`` (CUDA when present), ``cpu`` or ``cuda``
     num_threads : torch CPU threads (0 = leave torch's default)
-    bf16 : bfloat16 autocast on the CPU (about 1.8x faster on AVX-512 BF16 machines)
+    bf16 : bfloat16 autocast (about 1.8x faster on AVX-512 BF16 machines; float32, with a
+        warning, on a device without native bfloat16)
     out_dir : run directory (checkpoint, metrics.csv); none = do not save
     progress : show tqdm progress bars
     tensorboard : also log to TensorBoard (only if the package is installed)

@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,14 @@ import torch
 from safetensors.numpy import save
 
 from moodnet.audio.musicnn_frontend import MUSICNN_PATCH_FRAMES
+from moodnet.core import native_bf16
 from moodnet.errors import DataError
 from moodnet.io_utils import atomic_write, atomic_write_text
+from moodnet.models.arrays import bf16_autocast
 from moodnet.models.fast_head import stored_student
 from moodnet.models.student import Student, StudentConfig
+
+_CPU = torch.device("cpu")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class DistillConfig:
     validation_share: float = 0.05
     seed: int = 0
     bf16: bool = True
+    """bfloat16 autocast where the CPU computes it natively (float32 elsewhere)."""
     direction_weight: float = 1.0
     """Weight of the error along ``head_directions`` (mean over them of the squared projection
     of the error on each unit direction) against the mean squared error over all dimensions;
@@ -92,7 +97,7 @@ def _loss(model: Student, patches: _Patches, rows: np.ndarray, *, config: Distil
           directions: torch.Tensor | None) -> float:
     model.eval()
     total = 0.0
-    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
+    with torch.inference_mode(), bf16_autocast(_CPU, enabled=config.bf16):
         for start in range(0, len(rows), 512):
             x, y = _batch(patches, rows[start : start + 512])
             total += float(_objective(model(x).float() - y, directions, config).sum())
@@ -129,6 +134,7 @@ def distill(
     report : dict with the validation loss per epoch, the best epoch and the teacher statistics
     """
     config = config or DistillConfig()
+    config = replace(config, bf16=config.bf16 and native_bf16(_CPU))
     student = student or StudentConfig()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -152,7 +158,7 @@ def distill(
         order = rng.permutation(train_rows)
         for start in range(0, len(order), config.batch_size):
             x, y = _batch(patches, order[start : start + config.batch_size])
-            with torch.autocast("cpu", torch.bfloat16, enabled=config.bf16):
+            with bf16_autocast(_CPU, enabled=config.bf16):
                 loss = _objective(model(x).float() - y, directions, config).mean()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -168,7 +174,7 @@ def distill(
     assert best_state is not None
     report = {
         "student": asdict(student), "distill": asdict(config),
-        "teacher": "musicnn MSD penultimate (200-d), bf16", "n_tracks": len(mels),
+        "teacher": f"musicnn penultimate ({raw.shape[1]}-d)", "n_tracks": len(mels),
         "n_patches": len(index), "validation_mse": history,
         "best_epoch": int(np.argmin(history)) + 1,
         "teacher_mean": mean.tolist(), "teacher_std": std.tolist(),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moodnet.config import to_dict
-from moodnet.core import resolve_device, softmax, torch_threads
+from moodnet.core import resolve_bf16, resolve_device, softmax, torch_threads
 from moodnet.errors import ConfigError, DataError
 from moodnet.io_utils import atomic_write_text
 from moodnet.models.arrays import (
@@ -507,6 +507,7 @@ def _train_single(
     torch.manual_seed(config.seed)
     model = build_model(config.model)
     device = resolve_device(config.device)
+    config = replace(config, bf16=resolve_bf16(device, config.bf16))
     if getattr(model, "precomputes_audio", False):
         train, val = _precomputed(model.to(device), train, val, config=config)
     scaling = _scaling(model, train)

@@ -2,7 +2,8 @@
 
 For every track: the level-normalised 16 kHz signal's musicnn log-mel (``(n_frames, 96)``
 float16) and musicnn's 200-d penultimate activations on 3 s patches starting every ``hop``
-frames (default 93: half-overlapping), computed under bf16 autocast. Saved as
+frames (default 93: half-overlapping), computed under bf16 autocast where the CPU computes
+bfloat16 natively (float32 elsewhere, where bfloat16 would be about 20x slower). Saved as
 ``CACHE/teacher-v1/<id>.npz`` (``mel``, ``starts``, ``embeddings``); what exists is kept,
 so an interrupted run resumes. Optionally, copies of every cached log-mel labelled by the
 teacher in the same format:
@@ -160,10 +161,12 @@ def start_worker() -> None:
     """Load musicnn (one thread) in this process: the initializer of the workers."""
     import torch
 
+    from moodnet.core import native_bf16
     from moodnet.models.musicnn import MusicnnEmbedder
 
     torch.set_num_threads(1)
-    _WORKER["embedder"] = MusicnnEmbedder(device="cpu", bf16=True)
+    cpu = torch.device("cpu")
+    _WORKER["embedder"] = MusicnnEmbedder(device="cpu", bf16=native_bf16(cpu))
 
 
 def _embed_patches(mel: np.ndarray, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
