@@ -30,3 +30,23 @@ def openblas_kernel() -> str:
     kernels = sorted({str(i.get("architecture")) for i in threadpool_info()
                       if i.get("internal_api") == "openblas"})
     return ",".join(kernels) or "none"
+
+
+def cpu_description() -> str:
+    """The CPU's model name and its widest vector extension of note, e.g. ``AMD EPYC (AVX2,
+    no AVX-512)``, from ``/proc/cpuinfo`` (the platform's processor string elsewhere)."""
+    import platform
+
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), platform.machine())
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines()
+                      if line.startswith("flags")), []))
+    if "avx512f" in flags:
+        vectors = "AVX-512" + (" with BF16" if "avx512_bf16" in flags else ", no BF16")
+    else:
+        vectors = ("AVX2" if "avx2" in flags else "no AVX2") + ", no AVX-512"
+    return f"{name} ({vectors})"

@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.report import git_commit, write_report
+from bench.report import cpu_description, git_commit, write_report
 
 DECODE_FLOOR = """
 import os, sys
@@ -171,7 +171,7 @@ def main() -> int:
         f"--normal {args.normal} --long {args.long} --pairs {args.pairs}"
         f"{' --keep-openblas-env' if args.keep_openblas_env else ''} --out {args.out}` "
         f"(commit {git_commit()}, model {_default_model_id()}); machine: "
-        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
+        f"{os.cpu_count()} cores, {cpu_description()}, Python "
         f"{platform.python_version()}. Defaults of both tools (moodnet: the whole track, one "
         "process per core, no MALLOC_* variables; vibenet: its own thread pool). OpenBLAS "
         f"variables: {blas}; numpy's OpenBLAS kernel: {blas_kernel(env.ours)}.\n",

@@ -380,15 +380,16 @@ def test_mp3_at_40_and_128_kbps_agree(shipped, clips, tmp_path):
         assert abs(values[0][1] - values[1][1]) < 0.05
 
 
-def test_the_default_model_predicts_without_torch(clips):
+def test_the_default_model_predicts_without_torch_with_and_without_lyrics(clips):
     code = (
-        "import sys; from moodnet import Predictor; "
-        f"r = Predictor.load().predict({str(clips['calm'])!r}); "
-        "print('torch' in sys.modules, r.quadrant)"
+        "import sys; from moodnet import Predictor; p = Predictor.load(); "
+        f"r = p.predict({str(clips['calm'])!r}); "
+        f"s = p.predict({str(clips['calm'])!r}, lyrics={HAPPY_LYRICS!r}); "
+        "print('torch' in sys.modules, r.quadrant, s.used_lyrics)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out[0] == "False" and out[1] in ("Q1", "Q2", "Q3", "Q4")
+    assert out == ["False", out[1], "True"] and out[1] in ("Q1", "Q2", "Q3", "Q4")
 
 
 

