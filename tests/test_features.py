@@ -281,6 +281,21 @@ def test_descriptor_vector_is_finite_even_for_near_silence() -> None:
     assert np.isfinite(vector).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rfft_is_scipys_bit_for_bit(dtype: type) -> None:
+    import scipy.fft
+
+    from moodnet.audio.fft import rfft
+
+    rng = np.random.default_rng(0)
+    for shape, axis in (((7, 512), 1), ((4096,), 0), ((300, 8), 0), ((3, 5, 1024), -1)):
+        x = rng.standard_normal(shape).astype(dtype)
+        ours, theirs = rfft(x, axis=axis), scipy.fft.rfft(x, axis=axis)
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        assert np.array_equal(ours, theirs)
+    assert np.array_equal(rfft(np.arange(8)), scipy.fft.rfft(np.arange(8)))  # integers
+
+
 def test_feature_path_never_imports_torch(long_wav: Path) -> None:
     code = (
         "import sys; from moodnet.audio import features_for_file, FeatureConfig, descriptors;"

@@ -10,8 +10,6 @@ spectrogram in dB, top 80 dB, orthonormal DCT-II), so librosa can check them in 
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
-import scipy.sparse
 
 from moodnet.audio.features import (
     frame_signal,
@@ -59,6 +57,9 @@ def descriptors(
     vector : np.ndarray [shape=(len(descriptor_names(n_mfcc=n_mfcc)),)], float32; frequencies
         in Hz, RMS in full-scale units, ZCR in crossings per sample, tempo in BPM
     """
+    import scipy.fft
+    import scipy.sparse
+
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or y.size == 0:
         raise ParameterError(f"expected a non-empty 1-D signal, got shape {y.shape}")
@@ -149,6 +150,8 @@ def _tempo(onset: np.ndarray, sr: int, hop_length: int) -> tuple[float, float]:
     one-octave spread (as librosa's ``tempo``) in 40-240 BPM. Strength is the normalised
     autocorrelation at that lag (0..1); (0, 0) when the clip is too short.
     """
+    import scipy.fft
+
     frame_rate = sr / hop_length
     low_lag = max(int(np.floor(60.0 * frame_rate / _TEMPO_RANGE_BPM[1])), 2)
     high_lag = int(np.ceil(60.0 * frame_rate / _TEMPO_RANGE_BPM[0]))

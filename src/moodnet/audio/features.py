@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.fft
-import scipy.sparse
 
+from moodnet.audio.fft import rfft
 from moodnet.audio.io import audio_info, load_audio
 from moodnet.errors import AudioError, ParameterError
 
 if TYPE_CHECKING:
+    import scipy.sparse
     import torch
 
 CROP_POLICIES = ("first", "centre", "random")
@@ -207,6 +207,8 @@ def _sparse_filterbank(
     basis = mel_filterbank(
         sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax
     )
+    import scipy.sparse
+
     return scipy.sparse.csr_array(basis)
 
 
@@ -240,7 +242,7 @@ def power_spectrogram(
     """
     frames = frame_signal(y, frame_length=n_fft, hop_length=hop_length)
     window = _hann(n_fft)
-    magnitude = np.abs(scipy.fft.rfft(frames * window, axis=1)).astype(np.float32, copy=False)
+    magnitude = np.abs(rfft(frames * window, axis=1)).astype(np.float32, copy=False)
     if power == 2.0:
         np.square(magnitude, out=magnitude)
     return magnitude

@@ -26,9 +26,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 
 from moodnet.audio.features import frame_signal, mel_filterbank
+from moodnet.audio.fft import rfft
 from moodnet.errors import ParameterError
 
 PATCH_SAMPLE_RATE = 16000
@@ -157,6 +157,14 @@ def patch_bounds(n_frames: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
+def _mfcc(mel_db: np.ndarray) -> np.ndarray:
+    """MFCC 1-19 of dB mel frames (T, n_mels): scipy.fft, imported only here (the default
+    model leaves this group out)."""
+    import scipy.fft
+
+    return scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC]
+
+
 @dataclass(frozen=True)
 class _FrameFeatures:
     """Frame-level quantities computed once per track; patches take statistics of slices."""
@@ -176,7 +184,7 @@ class _FrameFeatures:
         bands = _band_means(mel_db)
         n = mel_db.shape[0]
         mfcc = (np.zeros((n, _N_MFCC - 1), dtype=np.float32) if "mfcc" in skip
-                else scipy.fft.dct(mel_db, type=2, norm="ortho", axis=1)[:, 1:_N_MFCC])
+                else _mfcc(mel_db))
         shape = ({key: np.zeros(n, dtype=np.float32) for key in ("centroid", "rolloff",
                                                                   "flatness")}
                  if "shape" in skip else _spectral_shape(power))
@@ -340,7 +348,7 @@ def _key_profiles() -> tuple[np.ndarray, np.ndarray]:
 def _power(y: np.ndarray, *, n_fft: int, hop: int, bins: slice = slice(None)) -> np.ndarray:
     """(frames, bins) float32 power of the Hann-windowed STFT, only the ``bins`` asked for."""
     frames = frame_signal(y, frame_length=n_fft, hop_length=hop)
-    spectrum = scipy.fft.rfft(frames * _hann(n_fft), axis=1)[:, bins]
+    spectrum = rfft(frames * _hann(n_fft), axis=1)[:, bins]
     return (spectrum.real**2 + spectrum.imag**2).astype(np.float32, copy=False)
 
 
