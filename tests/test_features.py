@@ -294,6 +294,9 @@ def test_rfft_is_scipys_bit_for_bit(dtype: type) -> None:
         assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
         assert np.array_equal(ours, theirs)
     assert np.array_equal(rfft(np.arange(8)), scipy.fft.rfft(np.arange(8)))  # integers
+    half = rng.standard_normal(64).astype(np.float16)
+    assert rfft(half).dtype == scipy.fft.rfft(half).dtype == np.complex64
+    assert np.array_equal(rfft(half), scipy.fft.rfft(half))
 
 
 def test_feature_path_never_imports_torch(long_wav: Path) -> None:

@@ -32,7 +32,9 @@ def rfft(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
     spectrum : np.ndarray, complex, ``x.shape`` with ``axis`` of length ``n // 2 + 1``
     """
     x = np.asarray(x)
-    if x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
+    if x.dtype == np.float16:  # as scipy.fft: half precision is computed in single
+        x = x.astype(np.float32)
+    elif x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
         x = x.astype(np.float64)
     return _r2c()(x, (axis % x.ndim,), True, 0, None, 1)
 
