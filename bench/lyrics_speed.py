@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     predictor = Predictor.load()
     load_s = time.perf_counter() - started
-    texts = [read_lyrics(p) for p in sorted(args.lyrics.glob("*.txt"))]
+    texts = (read_lyrics(p) for p in sorted(args.lyrics.glob("*.txt")))  # read as needed
     encoder_s: float | None = None
     songs: list[tuple[str, float]] = []
     for text in texts:
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             encoder_s = ms / 1000
         else:
             songs.append((text, ms))
+    if encoder_s is None or not songs:
+        raise SystemExit(f"{args.lyrics}: fewer than two usable lyrics files to time")
     new_ms = np.array([ms for _, ms in songs])
     cached_ms = _timed_calls(predictor, [text for text, _ in songs])
     torch_used = "torch" in sys.modules
