@@ -130,6 +130,25 @@ def test_a_model_skips_the_groups_its_head_does_not_read_with_the_same_logits():
                                atol=1e-5)
 
 
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_the_strided_convolution_equals_a_padded_sliding_window_exactly(kernel):
+    """Every length from 1 frame up (edges where the zero padding covers a whole tap): the
+    same columns as np.pad + a sliding window, so the same product bit for bit."""
+    from moodnet.models.fast_head import _conv_stride2
+
+    rng = np.random.default_rng(kernel)
+    weight = rng.standard_normal((4 * kernel, 3)).astype(np.float32)
+    for n_frames in range(1, 14):
+        x = rng.standard_normal((2, n_frames, 4)).astype(np.float32)
+        pad = kernel // 2
+        padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
+        n_out = (n_frames - 1) // 2 + 1
+        windows = np.lib.stride_tricks.sliding_window_view(padded, kernel, axis=1)[:, ::2]
+        expected = windows[:, :n_out].reshape(2 * n_out, -1) @ weight
+        np.testing.assert_array_equal(_conv_stride2(x, weight, kernel),
+                                      expected.reshape(2, n_out, 3))
+
+
 def test_numpy_student_equals_the_torch_student():
     torch = pytest.importorskip("torch")
     from moodnet.models.student import Student, StudentConfig

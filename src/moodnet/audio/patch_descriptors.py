@@ -353,7 +353,11 @@ def _power(y: np.ndarray, *, n_fft: int, hop: int, bins: slice = slice(None)) ->
 
 
 def _db(x: np.ndarray) -> np.ndarray:
-    return np.maximum(10.0 * np.log10(np.maximum(x, 1e-10)), _DB_FLOOR).astype(np.float32)
+    """float32 dB of power, floored at :data:`_DB_FLOOR` (a new array)."""
+    out = np.maximum(np.asarray(x, dtype=np.float32), np.float32(1e-10))
+    np.log10(out, out=out)
+    out *= np.float32(10.0)
+    return np.maximum(out, np.float32(_DB_FLOOR), out=out)
 
 
 def _mel(power: np.ndarray) -> np.ndarray:

@@ -108,7 +108,9 @@ class StudentWeights:
         """
         x = np.asarray(patches, dtype=np.float32) * self.input_scale + self.input_shift
         for weight, bias, kernel in self.convs:
-            x = np.maximum(_conv_stride2(x, weight, kernel) + bias, 0.0)  # (P, T', C)
+            x = _conv_stride2(x, weight, kernel)  # (P, T', C)
+            x += bias
+            np.maximum(x, 0.0, out=x)
         pooled = np.concatenate([x.mean(axis=1), x.max(axis=1)], axis=1)
         return pooled @ self.project + self.project_bias
 
@@ -121,14 +123,22 @@ def _batch_norm(state: dict[str, np.ndarray], name: str, eps: float) -> tuple[np
 
 def _conv_stride2(x: np.ndarray, weight: np.ndarray, kernel: int) -> np.ndarray:
     """(P, T, C_in) -> (P, ceil(T / 2), C_out): stride 2, zero "same" padding."""
+    n_patches, n_frames, n_in = x.shape
     pad = kernel // 2
-    padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
-    n_out = (x.shape[1] + 2 * pad - kernel) // 2 + 1
-    windows = np.lib.stride_tricks.sliding_window_view(padded, kernel, axis=1)[:, ::2][:, :n_out]
-    # windows: (P, T', C_in, kernel) matches torch's (out, in, kernel) weight order; one 2-D
-    # product over all patches runs faster than a batch of per-patch products
-    columns = windows.reshape(x.shape[0] * n_out, -1)  # (P * T', C_in * kernel)
-    return (columns @ weight).reshape(x.shape[0], n_out, -1)
+    n_out = (n_frames + 2 * pad - kernel) // 2 + 1
+    # columns[p, t, :, j] = x[p, 2 t + j - pad] (zero outside): torch's (out, in, kernel)
+    # weight order; written one tap at a time, whole channel rows per copy
+    columns = np.empty((n_patches, n_out, n_in, kernel), dtype=np.float32)
+    for j in range(kernel):
+        offset = j - pad
+        first = max(0, (1 - offset) // 2)
+        last = min(n_out, (n_frames - 1 - offset) // 2 + 1)
+        columns[:, :first, :, j] = 0
+        columns[:, last:, :, j] = 0
+        columns[:, first:last, :, j] = x[:, 2 * first + offset : 2 * last + offset - 1 : 2]
+    # one 2-D product over all patches runs faster than a batch of per-patch products
+    out = columns.reshape(n_patches * n_out, n_in * kernel) @ weight
+    return out.reshape(n_patches, n_out, -1)
 
 
 @dataclass(frozen=True)
