@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export MALLOC_MMAP_THRESHOLD_=1000000000 MALLOC_TRIM_THRESHOLD_=100000000000
 D=$MOODNET_DATA
 W=${WORK:-work}
-MODEL_ID=${MODEL_ID:-moodnet-default-6}
+MODEL_ID=${MODEL_ID:-moodnet-default-7}
 mkdir -p "$W"
 moodnet data manifest mirex "$D/mirex_multimodal" --out "$W/mirex.jsonl" --lexicons "$D/lexicons" --seed 0
 moodnet data manifest 4q "$D/4q_dev" --out "$W/4q.jsonl" --lexicons "$D/lexicons" --seed 0

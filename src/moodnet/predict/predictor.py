@@ -70,6 +70,12 @@ class Predictor:
     """A loaded model that predicts the mood of audio files (and their lyrics).
 
     Build it with :meth:`load`. It is safe to call :meth:`predict` from several threads.
+
+    Attributes
+    ----------
+    lyrics_threads : int > 0 or None
+        Threads of the default model's sentence encoder, read when the first lyrics load it
+        (None: one per physical core; a worker of :meth:`predict_many` sets 1).
     """
 
     _checkpoint: Checkpoint
@@ -80,6 +86,7 @@ class Predictor:
         from moodnet.models.fast_model import FastModel
 
         self.source = source
+        self.lyrics_threads: int | None = None
         self._encoder: Any = None
         self._encoder_lock = threading.Lock()
         self._embeddings: dict[str, np.ndarray] = {}
@@ -341,9 +348,11 @@ class Predictor:
         texts' embeddings are kept (keyed by the text)."""
         with self._encoder_lock:
             if self._encoder is None:
-                from moodnet.lyrics.embeddings import SentenceEncoder
+                from moodnet.lyrics.embeddings import SENTENCE_MODEL, SentenceEncoder
 
-                self._encoder = SentenceEncoder(device="cpu")
+                recipe = self._fast.meta.get("lyrics_encoder") if self._fast else None
+                self._encoder = SentenceEncoder.from_recipe(
+                    recipe or SENTENCE_MODEL, device="cpu", threads=self.lyrics_threads)
             cached = self._embeddings.get(text)
             if cached is None:
                 cached = self._encoder.encode([text])[0]

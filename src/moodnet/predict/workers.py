@@ -46,6 +46,7 @@ def _start_model_worker(source: str, device: str, bf16: bool) -> None:
             from threadpoolctl import threadpool_limits
 
             threadpool_limits(1)
+            predictor.lyrics_threads = 1
         _WORKER_STATE["predictor"] = predictor
     except Exception as exc:  # reported per track: a pool must not respawn a failing worker
         _WORKER_STATE["error"] = f"the model did not load in a worker: {exc}"

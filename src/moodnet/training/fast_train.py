@@ -202,6 +202,7 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     """
     from moodnet.audio.patch_descriptors import descriptor_groups
     from moodnet.data.manifest import read_manifest
+    from moodnet.lyrics.embeddings import SentenceEncoder
     from moodnet.models.fast_model import load_student_state, save_fast_checkpoint
     from moodnet.training.fast import fit_head, track_matrix
 
@@ -242,7 +243,7 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
-        "lyrics_encoder": "all-MiniLM-L6-v2" if branches is not None else None,
+        "lyrics_encoder": SentenceEncoder().recipe if branches is not None else None,
         "mood_words": mood_word_placements(Path(config.lexicons)) if config.lexicons else None,
         "student_report": student_report(student_dir),
     }, lyrics=branches)
@@ -297,16 +298,18 @@ def mood_word_placements(lexicons: Path) -> dict[str, list[float]]:
 
 
 def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
-    """all-MiniLM-L6-v2 embeddings (n, 384) of lyrics, cached by text hash."""
+    """all-MiniLM-L6-v2 embeddings (n, 384) of lyrics as :class:`SentenceEncoder`'s defaults
+    read them (the recipe the checkpoint records), cached by recipe and text hash."""
     from moodnet.lyrics.embeddings import SentenceEncoder
 
-    folder = cache_dir / "minilm-v1"
+    encoder = SentenceEncoder(device="cpu")
+    folder = cache_dir / f"minilm-v1-{encoder.chunk_words}w{encoder.max_chunks}c"
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{hashlib.blake2b(t.encode(), digest_size=12).hexdigest()}.npy"
              for t in texts]
     todo = [i for i, p in enumerate(paths) if not p.exists()]
     if todo:
-        encoded = SentenceEncoder(device="cpu").encode([texts[i] for i in todo])
+        encoded = encoder.encode([texts[i] for i in todo])
         for i, row in zip(todo, encoded, strict=True):
             np.save(paths[i], row)
     return np.stack([np.load(p) for p in paths])
