@@ -274,6 +274,20 @@ def _norm_statistics(tokens, has, lexicons) -> np.ndarray:
     return stats
 
 
+def mirex_lyrics_folds(manifest: Path) -> tuple:
+    """The MIREX-like manifest's tracks, lyrics texts ("" without), which are usable, the
+    sign targets, cluster indices, artist groups and 5 artist-disjoint folds (seed 0)."""
+    tracks = read_manifest(manifest)
+    texts = [read_lyrics(t.lyrics) if t.lyrics else "" for t in tracks]
+    has = np.array([bool(x) and lyrics_problem(x) is None for x in texts])
+    signs = sign_targets([dataclasses.replace(t, label=None) for t in tracks])
+    clusters = np.array([MIREX_CLUSTERS.index(t.label) for t in tracks])
+    groups = np.array([t.artist or t.id for t in tracks])
+    fold_of = artist_folds(tracks, n_folds=5, seed=0)
+    folds = np.array([fold_of[t.id] for t in tracks])
+    return tracks, texts, has, signs, clusters, groups, folds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mirex", type=Path, required=True)
@@ -283,18 +297,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = time.perf_counter()
-    tracks = read_manifest(args.mirex)
-    texts = [read_lyrics(t.lyrics) if t.lyrics else "" for t in tracks]
-    has = np.array([bool(x) and lyrics_problem(x) is None for x in texts])
+    tracks, texts, has, signs, clusters, groups, folds = mirex_lyrics_folds(args.mirex)
     emb, sent = _branch_inputs(texts, has, args.cache)
     feats, _ = track_features(tracks, cache_dir=args.cache, student_dir=args.student)
     x = track_matrix(feats)
-    signs = sign_targets([dataclasses.replace(t, label=None) for t in tracks])
     targets = va_targets(tracks, signs)
-    clusters = np.array([MIREX_CLUSTERS.index(t.label) for t in tracks])
-    groups = np.array([t.artist or t.id for t in tracks])
-    fold_of = artist_folds(tracks, n_folds=5, seed=0)
-    folds = np.array([fold_of[t.id] for t in tracks])
 
     n = len(x)
     tokens = [tokenise(normalise_lyrics(t, collapse_repeats=False)) for t in texts]

@@ -17,22 +17,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from bench.kfold_lyrics import _interval, _lyrics_only, _macro_f1
+from bench.kfold_lyrics import _interval, _lyrics_only, _macro_f1, mirex_lyrics_folds
 from bench.report import cpu_description, git_commit, write_report
-from moodnet.core import MIREX_CLUSTERS
-from moodnet.data.manifest import read_manifest
-from moodnet.data.splits import artist_folds
-from moodnet.lyrics import SentenceEncoder, read_lyrics
+from moodnet.lyrics import SentenceEncoder
 from moodnet.lyrics.embeddings import WHOLE_SONG_CHUNKS
-from moodnet.lyrics.usable import lyrics_problem
-from moodnet.training.fast_train import sign_targets
 
 RECIPES = (("whole song (128-word chunks, up to 16)", 128, WHOLE_SONG_CHUNKS),
            ("first 128 words (default)", 128, 1),
@@ -58,14 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirex", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    tracks = read_manifest(args.mirex)
-    texts = [read_lyrics(t.lyrics) if t.lyrics else "" for t in tracks]
-    rows = np.flatnonzero([bool(x) and lyrics_problem(x) is None for x in texts])
-    signs = sign_targets([dataclasses.replace(t, label=None) for t in tracks])
-    clusters = np.array([MIREX_CLUSTERS.index(t.label) for t in tracks])
-    groups = np.array([t.artist or t.id for t in tracks])
-    fold_of = artist_folds(tracks, n_folds=5, seed=0)
-    folds = np.array([fold_of[t.id] for t in tracks])
+    _, texts, has, signs, clusters, groups, folds = mirex_lyrics_folds(args.mirex)
+    rows = np.flatnonzero(has)
     rng = np.random.default_rng(0)
     lines = [
         "# Lyrics alone per sentence-encoder recipe (MiniLM branch, out of fold)\n",

@@ -41,14 +41,15 @@ def _timed_calls(predictor: Predictor, texts: list[str]) -> np.ndarray:
     return np.array(seconds) * 1000
 
 
-def _round(predictor_class: type[Predictor], paths: list[Path], n_songs: int) -> tuple:
+def _round(paths: list[Path], n_songs: int) -> tuple:
     """One fresh predictor over the first ``n_songs`` usable lyrics: its load seconds, the
     first song's seconds (encoder load), the texts, new-song ms and cached ms."""
     from moodnet.errors import LyricsError
     from moodnet.lyrics import read_lyrics
+    from moodnet.predict import Predictor
 
     started = time.perf_counter()
-    predictor = predictor_class.load()
+    predictor = Predictor.load()
     load_s = time.perf_counter() - started
     encoder_s: float | None = None
     songs: list[tuple[str, float]] = []
@@ -79,10 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    from moodnet.predict import Predictor
-
     paths = sorted(args.lyrics.glob("*.txt"))
-    rounds = [_round(Predictor, paths, args.songs) for _ in range(args.rounds)]
+    rounds = [_round(paths, args.songs) for _ in range(args.rounds)]
     load_s, encoder_s, songs = rounds[0][:3]  # the first round's one-offs: a fresh process's
     new_ms = np.concatenate([r[3] for r in rounds])
     cached_ms = np.concatenate([r[4] for r in rounds])

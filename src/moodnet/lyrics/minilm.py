@@ -69,10 +69,9 @@ class MiniLM:
 
     def __init__(self, folder: Path, *, runtime: str = "numpy", threads: int | None = None,
                  ) -> None:
-        from safetensors.numpy import load_file
-
         if runtime not in RUNTIMES:
             raise ParameterError(f"runtime={runtime!r}: expected one of {', '.join(RUNTIMES)}")
+        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         try:

@@ -63,11 +63,15 @@ class _Message:
         size = payload.size if isinstance(payload, _Message) else len(payload)
         self._raw(_varint(field << 3 | 2) + _varint(size))
         if isinstance(payload, _Message):
-            self.parts.extend(payload.parts)
-            self.size += payload.size
+            self.extend(payload)
         else:
             self._raw(payload)
         return self
+
+    def extend(self, other: _Message) -> None:
+        """Append ``other``'s fields (already written) to this message's."""
+        self.parts.extend(other.parts)
+        self.size += other.size
 
 
 def _tensor(name: str, array: np.ndarray) -> _Message:
@@ -125,8 +129,7 @@ class _Graph:
 
     def model(self, inputs: Sequence[_Message], outputs: Sequence[_Message]) -> bytes:
         graph = self.graph.field(2, "minilm_blocks")
-        graph.parts.extend(self.initialisers.parts)
-        graph.size += self.initialisers.size
+        graph.extend(self.initialisers)
         for value in inputs:
             graph.field(11, value)
         for value in outputs:
