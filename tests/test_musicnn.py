@@ -8,6 +8,7 @@ import torch
 
 from moodnet.audio.musicnn_frontend import (
     MUSICNN_PATCH_FRAMES,
+    musicnn_log_compress,
     musicnn_log_mel,
     musicnn_patches,
     round_to_float16,
@@ -61,6 +62,23 @@ def test_float16_rounding_equals_numpy_cast_everywhere() -> None:
     for x in (grid, midpoints, np.nextafter(midpoints, 0), np.nextafter(midpoints, 1), random):
         expected = x.astype(np.float16).astype(np.float32)
         np.testing.assert_array_equal(round_to_float16(x), expected)
+
+
+def test_log_compression_by_table_equals_the_formula_bit_for_bit() -> None:
+    # every float16 value, values between them and beyond float16's range, zeros
+    grid = np.arange(0, 0x7BFF + 1, dtype=np.uint16).view(np.float16).astype(np.float32)
+    random = (10.0 ** np.random.default_rng(1).uniform(-12, 6, (3000, 96))).astype(np.float32)
+    random[::7, ::5] = 0.0
+    for mel in (grid, random):
+        rounded = np.minimum(mel, np.float32(np.finfo(np.float16).max)).astype(np.float16)
+        expected = np.log10(np.float32(10000.0) * rounded.astype(np.float32) + np.float32(1.0))
+        np.testing.assert_array_equal(musicnn_log_compress(mel), expected)
+
+
+def test_log_compression_keeps_nan_where_the_table_cannot_answer() -> None:
+    out = musicnn_log_compress(np.array([[0.5, np.nan, 0.0]], dtype=np.float32))
+    assert out.shape == (1, 3) and np.isnan(out[0, 1])
+    assert out[0, 2] == 0.0 and out[0, 0] == np.log10(np.float32(5001.0))
 
 
 def test_log_mel_does_not_overflow_on_loud_input() -> None:

@@ -11,6 +11,8 @@ loud bins: ``10000 * mel`` exceeds 65504 when ``mel > 6.55``).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from moodnet.audio.features import FeatureConfig, mel_spectrogram
@@ -24,6 +26,7 @@ MUSICNN_LOG_GAIN = 10000.0
 MUSICNN_PATCH_FRAMES = 187
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 _FLOAT16_MIN_NORMAL = float(np.finfo(np.float16).tiny)  # 2**-14
+_FLOAT16_DROPPED_BITS = 13  # float32's 23 mantissa bits against float16's 10
 
 
 def musicnn_feature_config() -> FeatureConfig:
@@ -64,7 +67,27 @@ def musicnn_log_compress(mel: np.ndarray) -> np.ndarray:
     """``log10(10000 * mel + 1)`` of a power mel spectrogram rounded to float16 (values above
     float16's maximum are clipped to it), in float32; any shape."""
     rounded = round_to_float16(np.minimum(np.asarray(mel, dtype=np.float32), _FLOAT16_MAX))
-    return np.log10(np.float32(MUSICNN_LOG_GAIN) * rounded + np.float32(1.0))
+    index = rounded.view(np.uint32) >> np.uint32(_FLOAT16_DROPPED_BITS)
+    table = _log_compress_table()
+    if index.size and int(index.max()) < table.size:  # else NaN or -0.0 somewhere
+        return np.take(table, index)
+    return _log_compress(rounded)
+
+
+def _log_compress(x: np.ndarray) -> np.ndarray:
+    return np.log10(np.float32(MUSICNN_LOG_GAIN) * x + np.float32(1.0))
+
+
+@functools.cache
+def _log_compress_table() -> np.ndarray:
+    """:func:`_log_compress` of every float32 whose low 13 mantissa bits are 0, up to
+    float16's maximum, indexed by the float32 bits shifted right by 13: a float16-rounded
+    value's entry is its log, computed by the same float32 operations. With the rounding,
+    1.1 ms against 3.4 ms for a 30 s clip's mel on a 2-core AVX2 machine, where numpy's
+    float32 log10 is not vectorised."""
+    top = int(np.array(_FLOAT16_MAX, np.float32).view(np.uint32)) >> _FLOAT16_DROPPED_BITS
+    exact = np.arange(top + 1, dtype=np.uint32) << np.uint32(_FLOAT16_DROPPED_BITS)
+    return _log_compress(exact.view(np.float32))
 
 
 def round_to_float16(x: np.ndarray) -> np.ndarray:
@@ -82,9 +105,9 @@ def round_to_float16(x: np.ndarray) -> np.ndarray:
     """
     x = np.ascontiguousarray(x, dtype=np.float32)
     bits = x.view(np.uint32)
-    # 13 of float32's 23 mantissa bits go: add half a step (minus one when the kept part is
+    # float32's low 13 mantissa bits go: add half a step (minus one when the kept part is
     # even) and clear them, so a carry into the exponent rounds up correctly
-    kept_odd = (bits >> np.uint32(13)) & np.uint32(1)
+    kept_odd = (bits >> np.uint32(_FLOAT16_DROPPED_BITS)) & np.uint32(1)
     rounded = ((bits + np.uint32(0x0FFF) + kept_odd) & np.uint32(0xFFFFE000)).view(np.float32)
     subnormal = x < np.float32(_FLOAT16_MIN_NORMAL)
     if subnormal.any():  # float16 subnormals are multiples of 2**-24
