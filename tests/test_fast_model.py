@@ -90,6 +90,17 @@ def test_the_fast_descriptor_paths_equal_their_plain_definitions():
     assert bounds == [(i * pd.PATCH_FRAMES, (i + 1) * pd.PATCH_FRAMES) for i in range(4)]
 
 
+def test_decibels_of_power_agree_with_ten_log10_and_stop_at_the_floor():
+    from moodnet.audio import patch_descriptors as pd
+
+    power = (10.0 ** np.random.default_rng(3).uniform(-14, 4, 100_000)).astype(np.float32)
+    power[:10] = 0.0
+    expected = np.maximum(10 * np.log10(np.maximum(power.astype(np.float64), 1e-10)), -100)
+    db = pd._db(power)
+    assert db.dtype == np.float32 and db.min() == -100.0
+    np.testing.assert_allclose(db, expected, rtol=0, atol=2e-5)
+
+
 def test_skipped_descriptor_groups_are_zero_and_leave_the_other_columns_unchanged():
     from moodnet.audio.patch_descriptors import SKIPPABLE_GROUPS, descriptor_groups
 

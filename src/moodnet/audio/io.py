@@ -343,8 +343,8 @@ class _Sink:
         if not self.request.mono or block.shape[1] == 1:
             self._keep(np.ascontiguousarray(block.T))
             return
-        total = block[:, 0].copy()
-        for channel in range(1, block.shape[1]):
+        total = np.add(block[:, 0], block[:, 1])
+        for channel in range(2, block.shape[1]):
             total += block[:, channel]
         total /= np.float32(block.shape[1])
         self._keep(total[None])

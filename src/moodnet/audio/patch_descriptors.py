@@ -48,6 +48,7 @@ _CHROMA_N_FFT = 4096
 _CHROMA_HOP = 2048
 _CHROMA_RANGE_HZ = (65.0, 2093.0)
 _DB_FLOOR = -100.0
+_DB_PER_LN = np.float32(10.0 / np.log(10.0))  # 10 log10(x) = _DB_PER_LN * ln(x)
 _N_TONAL = 15  # 12 relative chroma, key_major, key_minor, key_mode
 _TEMPO_LAGS_S = (0.25, 0.333, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25)
 # Krumhansl & Kessler (1982) key profiles, C major / C minor.
@@ -353,10 +354,15 @@ def _power(y: np.ndarray, *, n_fft: int, hop: int, bins: slice = slice(None)) ->
 
 
 def _db(x: np.ndarray) -> np.ndarray:
-    """float32 dB of power, floored at :data:`_DB_FLOOR` (a new array)."""
-    out = np.maximum(np.asarray(x, dtype=np.float32), np.float32(1e-10))
-    np.log10(out, out=out)
-    out *= np.float32(10.0)
+    """float32 dB of power, floored at :data:`_DB_FLOOR` (a new array).
+
+    ``10 log10`` is taken as ``ln`` times ``10 / ln 10``: numpy's float32 ``log`` is
+    vectorised where its ``log10`` is not (1.0 ms against 2.9 ms for a 30 s clip's mel on an
+    AVX2 machine); the two differ by at most 1.5e-5 dB (4e-7 relative).
+    """
+    out = np.maximum(np.asarray(x, dtype=np.float32), np.finfo(np.float32).tiny)
+    np.log(out, out=out)
+    out *= _DB_PER_LN
     return np.maximum(out, np.float32(_DB_FLOOR), out=out)
 
 
