@@ -128,6 +128,31 @@ def test_mp3_read_in_blocks_equals_one_whole_read(tmp_path: Path) -> None:
     np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-6)
 
 
+def test_blocks_are_read_without_soundfile_read_and_its_seeks(
+    audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = []
+    plain_read = sf.SoundFile.read
+    monkeypatch.setattr(sf.SoundFile, "read",
+                        lambda self, *a, **k: reads.append(a) or plain_read(self, *a, **k))
+    for name in ("tone.flac", "tone.mp3"):
+        assert load_audio(audio_dir / name, sr=None).size > 0
+    assert not reads
+
+
+def test_a_handle_without_the_expected_binding_is_read_with_its_read() -> None:
+    from moodnet.audio.io import _sequential_reader
+
+    class Handle:  # what a SoundFile without ``_file`` offers
+        channels = 2
+
+        def read(self, frames: int, *, dtype: str, always_2d: bool) -> np.ndarray:
+            return np.ones((frames, self.channels), dtype=dtype)
+
+    block = _sequential_reader(Handle())(5)
+    assert block.shape == (5, 2) and block.dtype == np.float32
+
+
 def test_window_past_the_end_is_an_error(audio_dir: Path) -> None:
     with pytest.raises(AudioError, match=r"tone_22050\.wav"):
         load_audio(audio_dir / "tone_22050.wav", offset=5.0)
