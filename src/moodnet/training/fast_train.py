@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from moodnet.models.fast_head import POSITIVE_AXES
 from moodnet.models.fast_model import LYRICS_BRANCHES, LyricsBranches
 from moodnet.track import Track
 from moodnet.version import __version__
+
+if TYPE_CHECKING:
+    from moodnet.lyrics.embeddings import SentenceEncoder
 
 
 @dataclass
@@ -202,7 +205,6 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     """
     from moodnet.audio.patch_descriptors import descriptor_groups
     from moodnet.data.manifest import read_manifest
-    from moodnet.lyrics.embeddings import SentenceEncoder
     from moodnet.models.fast_model import load_student_state, save_fast_checkpoint
     from moodnet.training.fast import fit_head, track_matrix
 
@@ -243,7 +245,7 @@ def train_fast(config: FastTrainConfig, *, out_dir: Path) -> dict[str, Any]:
     save_fast_checkpoint(out_dir, head=head, student_state=student_state, meta={
         "model_id": config.model_id, "moodnet_version": __version__,
         "train_config": asdict(config), "report": report,
-        "lyrics_encoder": SentenceEncoder().recipe if branches is not None else None,
+        "lyrics_encoder": lyrics_encoder().recipe if branches is not None else None,
         "mood_words": mood_word_placements(Path(config.lexicons)) if config.lexicons else None,
         "student_report": student_report(student_dir),
     }, lyrics=branches)
@@ -297,12 +299,18 @@ def mood_word_placements(lexicons: Path) -> dict[str, list[float]]:
     return out
 
 
-def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
-    """all-MiniLM-L6-v2 embeddings (n, 384) of lyrics as :class:`SentenceEncoder`'s defaults
-    read them (the recipe the checkpoint records), cached by recipe and text hash."""
+def lyrics_encoder() -> SentenceEncoder:
+    """The sentence encoder the lyrics branches are trained with; its recipe is what the
+    checkpoint records."""
     from moodnet.lyrics.embeddings import SentenceEncoder
 
-    encoder = SentenceEncoder(device="cpu")
+    return SentenceEncoder(device="cpu")
+
+
+def lyrics_embeddings(texts: list[str], *, cache_dir: Path) -> np.ndarray:
+    """all-MiniLM-L6-v2 embeddings (n, 384) of lyrics by :func:`lyrics_encoder`, cached by
+    its recipe and the text's hash."""
+    encoder = lyrics_encoder()
     folder = cache_dir / f"minilm-v1-{encoder.chunk_words}w{encoder.max_chunks}c"
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{hashlib.blake2b(t.encode(), digest_size=12).hexdigest()}.npy"
